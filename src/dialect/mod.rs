@@ -1,0 +1,35 @@
+//! The BigQuery layer on top of DataFusion. It plugs in with one builder call,
+//! [`BigQueryFeatures::with_bigquery_features`]: parser dialect, configuration (UTC, identifier
+//! rules), and — as they are added — AST rewrites, type mapping and the function registry.
+//!
+//! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/introduction>.
+
+pub mod naming;
+pub mod types;
+
+use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::prelude::SessionConfig;
+
+/// Adds BigQuery's dialect and semantics to a DataFusion session.
+pub trait BigQueryFeatures {
+    fn with_bigquery_features(self) -> Self;
+}
+
+impl BigQueryFeatures for SessionConfig {
+    fn with_bigquery_features(self) -> Self {
+        self.with_information_schema(false)
+            .set_str("datafusion.sql_parser.dialect", "BigQuery")
+            // BigQuery's default time zone is UTC.
+            .set_str("datafusion.execution.time_zone", "UTC")
+            // Keep plain Utf8 for STRING so types written to tables are the canonical ones.
+            .set_str("datafusion.sql_parser.map_string_types_to_utf8view", "false")
+            // A float literal like 1.5 is FLOAT64 in BigQuery.
+            .set_str("datafusion.sql_parser.parse_float_as_decimal", "false")
+    }
+}
+
+impl BigQueryFeatures for SessionStateBuilder {
+    fn with_bigquery_features(self) -> Self {
+        self.with_default_features()
+    }
+}

@@ -1,0 +1,84 @@
+//! Output column names as BigQuery gives them: a select item without an alias that is not a bare
+//! column (or field path) is named `f0_`, `f1_`, ... counting only such anonymous items.
+//!
+//! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/query-syntax#implicit_aliases>.
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{
+    Expr, Ident, Query, Select, SelectItem, SetExpr, Statement, VisitMut, VisitorMut,
+};
+
+/// Names the anonymous select items of every query in `stmt`.
+pub fn name_anonymous_columns(stmt: &mut Statement) {
+    let _ = stmt.visit(&mut Namer);
+}
+
+struct Namer;
+
+impl VisitorMut for Namer {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<Self::Break> {
+        if let Some(select) = leftmost_select(&mut query.body) {
+            name_select(select);
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+fn leftmost_select(body: &mut SetExpr) -> Option<&mut Select> {
+    match body {
+        SetExpr::Select(s) => Some(s),
+        SetExpr::SetOperation { left, .. } => leftmost_select(left),
+        SetExpr::Query(q) => leftmost_select(&mut q.body),
+        _ => None,
+    }
+}
+
+fn has_implicit_name(expr: &Expr) -> bool {
+    match expr {
+        Expr::Identifier(_) | Expr::CompoundIdentifier(_) => true,
+        Expr::Nested(inner) => has_implicit_name(inner),
+        Expr::CompoundFieldAccess { access_chain, .. } => access_chain.iter().all(|a| {
+            matches!(
+                a,
+                datafusion::sql::sqlparser::ast::AccessExpr::Dot(Expr::Identifier(_))
+            )
+        }),
+        _ => false,
+    }
+}
+
+fn name_select(select: &mut Select) {
+    let mut n = 0;
+    for item in select.projection.iter_mut() {
+        if let SelectItem::UnnamedExpr(expr) = item {
+            if has_implicit_name(expr) {
+                continue;
+            }
+            let alias = Ident::new(format!("f{n}_"));
+            n += 1;
+            let expr = std::mem::replace(expr, Expr::Value(
+                datafusion::sql::sqlparser::ast::Value::Null.into(),
+            ));
+            *item = SelectItem::ExprWithAlias { expr, alias };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::script::parse_one;
+
+    #[test]
+    fn anonymous_items_are_numbered() {
+        let mut s = parse_one("SELECT a, 1, t.b, a + 1, (SELECT 2) FROM t").expect("parses");
+        name_anonymous_columns(&mut s);
+        assert_eq!(
+            s.to_string(),
+            "SELECT a, 1 AS f0_, t.b, a + 1 AS f1_, (SELECT 2 AS f0_) AS f2_ FROM t"
+        );
+    }
+}
