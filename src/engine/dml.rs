@@ -48,6 +48,9 @@ fn assignable(src: &DataType, dst: &Field) -> bool {
         ("INT64", "NUMERIC" | "BIGNUMERIC" | "FLOAT64")
             | ("NUMERIC", "BIGNUMERIC" | "FLOAT64")
             | ("BIGNUMERIC", "FLOAT64")
+            // Literal coercion: `1.5` into NUMERIC, `TIMESTAMP '...'` (planned as DATETIME).
+            | ("FLOAT64", "NUMERIC" | "BIGNUMERIC")
+            | ("DATETIME", "TIMESTAMP")
             | ("STRING", "DATE" | "DATETIME" | "TIME" | "TIMESTAMP" | "JSON")
     ) || (sb.starts_with("STRUCT") && db.starts_with("STRUCT"))
         || (sb.starts_with("ARRAY") && db.starts_with("ARRAY"))
@@ -80,6 +83,15 @@ fn unqualify(expr: DfExpr) -> Result<DfExpr> {
             })
         })?
         .data)
+}
+
+/// An alias as DataFusion sees it (unquoted identifiers fold to lower case).
+fn normalized(i: &datafusion::sql::sqlparser::ast::Ident) -> String {
+    if i.quote_style.is_some() {
+        i.value.clone()
+    } else {
+        i.value.to_lowercase()
+    }
 }
 
 fn column_name(name: &ObjectName) -> String {
@@ -324,21 +336,21 @@ impl Engine {
         let schema = Self::table_schema(&table, &name)?;
         let t_alias = target_alias
             .as_ref()
-            .map(|a| a.name.value.clone())
+            .map(|a| normalized(&a.name))
             .unwrap_or_else(|| name.table.clone());
         let (source_sql, s_alias) = match &merge.source {
             TableFactor::Table { name: sn, alias, .. } => {
                 let a = alias
                     .as_ref()
-                    .map(|a| a.name.value.clone())
-                    .unwrap_or_else(|| column_name(sn));
+                    .map(|a| normalized(&a.name))
+                    .unwrap_or_else(|| column_name(sn).to_lowercase());
                 (sn.to_string(), a)
             }
             TableFactor::Derived { subquery, alias, .. } => (
                 format!("({subquery})"),
                 alias
                     .as_ref()
-                    .map(|a| a.name.value.clone())
+                    .map(|a| normalized(&a.name))
                     .unwrap_or_else(|| "source".to_string()),
             ),
             other => return Err(DapError::not_supported(format!("MERGE source {other}"))),

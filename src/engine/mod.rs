@@ -164,6 +164,7 @@ impl Engine {
             .with_config(config)
             .with_runtime_env(runtime)
             .with_bigquery_features()
+            .with_query_planner(deltalake::delta_datafusion::planner::DeltaPlanner::new())
             .build();
         let ctx = SessionContext::new_with_state(state);
 

@@ -314,6 +314,13 @@ impl Warehouse {
     /// An unloaded handle on a table location, for creating it.
     pub fn delta_handle(&self, name: &TableName) -> Result<DeltaTable> {
         let url = self.table_url(name);
+        if let Some(dir) = &self.local_dir {
+            let table_dir = dir.join(&name.dataset).join(&name.table);
+            std::fs::create_dir_all(&table_dir).map_err(|source| DapError::Io {
+                path: table_dir,
+                source,
+            })?;
+        }
         DeltaTableBuilder::from_url(url.clone())
             .and_then(|b| b.with_storage_backend(self.store.clone(), url).build())
             .map_err(|e| DapError::delta(name.to_string(), e))
@@ -325,7 +332,15 @@ impl Warehouse {
         name: &TableName,
         as_of: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<Option<DeltaTable>> {
-        let mut table = self.delta_handle(name)?;
+        if let Some(dir) = &self.local_dir
+            && !dir.join(&name.dataset).join(&name.table).is_dir()
+        {
+            return Ok(None);
+        }
+        let url = self.table_url(name);
+        let mut table = DeltaTableBuilder::from_url(url.clone())
+            .and_then(|b| b.with_storage_backend(self.store.clone(), url).build())
+            .map_err(|e| DapError::delta(name.to_string(), e))?;
         let loaded = match as_of {
             None => table.load().await,
             Some(ts) => table.load_with_datetime(ts).await,
