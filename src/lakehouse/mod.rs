@@ -346,7 +346,29 @@ impl Warehouse {
             Some(ts) => table.load_with_datetime(ts).await,
         };
         match loaded {
-            Ok(()) => Ok(Some(table)),
+            Ok(()) => {
+                if let Some(ts) = as_of
+                    && table.version() == Some(0)
+                {
+                    let commits: Vec<_> = table
+                        .history(Some(1))
+                        .try_collect()
+                        .await
+                        .map_err(|e| DapError::delta(name.to_string(), e))?;
+                    let created = commits.first().and_then(|c| c.timestamp).unwrap_or(i64::MIN);
+                    if ts.timestamp_millis() < created {
+                        return Err(DapError::Invalid(format!(
+                            "Invalid time travel timestamp {}: table {} did not exist yet (created at {})",
+                            ts.format("%Y-%m-%d %H:%M:%S%.f UTC"),
+                            name.qualified(),
+                            chrono::DateTime::from_timestamp_millis(created)
+                                .map(|d| d.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string())
+                                .unwrap_or_default()
+                        )));
+                    }
+                }
+                Ok(Some(table))
+            }
             Err(DeltaTableError::NotATable(_)) => Ok(None),
             Err(e) => Err(DapError::delta(name.to_string(), e)),
         }
