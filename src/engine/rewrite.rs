@@ -108,7 +108,6 @@ impl Resolver<'_> {
             names: self.names,
             temp: self.temp,
             ctes: collector.ctes,
-            aliases: collector.aliases,
             pending: Vec::new(),
             error: None,
         };
@@ -186,11 +185,10 @@ fn normalized(ident: &Ident) -> String {
     }
 }
 
-/// First pass: CTE names and table aliases.
+/// First pass: CTE names.
 #[derive(Default)]
 struct Collector {
     ctes: HashSet<String>,
-    aliases: HashSet<String>,
 }
 
 impl VisitorMut for Collector {
@@ -204,24 +202,12 @@ impl VisitorMut for Collector {
         }
         ControlFlow::Continue(())
     }
-
-    fn pre_visit_table_factor(&mut self, tf: &mut TableFactor) -> ControlFlow<()> {
-        if let TableFactor::Table { name, alias, .. } = tf {
-            if let Some(a) = alias {
-                self.aliases.insert(normalized(&a.name));
-            } else if let Some(ObjectNamePart::Identifier(last)) = name.0.last() {
-                self.aliases.insert(normalized(last));
-            }
-        }
-        ControlFlow::Continue(())
-    }
 }
 
 struct Visitor<'a> {
     names: &'a NameResolver,
     temp: &'a TempTables,
     ctes: HashSet<String>,
-    aliases: HashSet<String>,
     pending: Vec<Pending>,
     error: Option<DapError>,
 }
@@ -258,16 +244,6 @@ impl Visitor<'_> {
         if parts.last().is_some_and(|t| t.ends_with('*')) {
             return Err(DapError::not_supported(format!(
                 "wildcard table `{}`",
-                parts.join(".")
-            )));
-        }
-        if let [ObjectNamePart::Identifier(first), _] = name.0.as_slice()
-            && first.quote_style.is_none()
-            && self.aliases.contains(&normalized(first))
-        {
-            return Err(DapError::not_supported(format!(
-                "implicit UNNEST of the array path `{}` in FROM (write UNNEST({}))",
-                parts.join("."),
                 parts.join(".")
             )));
         }

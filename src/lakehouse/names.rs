@@ -133,6 +133,13 @@ impl NameResolver {
     }
 
     pub fn resolve_parts(&self, parts: &[String]) -> Result<TableName> {
+        if parts.iter().any(String::is_empty) {
+            return Err(DapError::InvalidName {
+                kind: "table",
+                name: parts.join("."),
+                reason: "a name part cannot be empty",
+            });
+        }
         let (project, dataset, table) = match parts {
             [table] => match &self.default_dataset {
                 Some(ds) => (self.project.clone(), ds.clone(), table.clone()),
