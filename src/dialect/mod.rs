@@ -4,6 +4,7 @@
 //!
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/introduction>.
 
+pub mod casts;
 pub mod naming;
 pub mod types;
 

@@ -81,6 +81,9 @@ pub struct StatementError {
     pub source: DapError,
 }
 
+/// DataFusion's default schema when no default dataset is set; never a dataset.
+pub(crate) const NO_DEFAULT_DATASET: &str = "_dap_no_default_dataset";
+
 pub struct Engine {
     ctx: SessionContext,
     warehouse: Arc<Warehouse>,
@@ -136,6 +139,7 @@ impl SessionAccess for EngineSession {
 pub(crate) async fn plan_statement(resolver: &Resolver<'_>, mut stmt: Statement) -> Result<LogicalPlan> {
     resolver.resolve(&mut stmt).await?;
     name_anonymous_columns(&mut stmt);
+    crate::dialect::casts::map_cast_types(&mut stmt);
     Ok(resolver
         .state
         .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(stmt)))
@@ -149,7 +153,7 @@ impl Engine {
             None => Warehouse::in_memory(),
         });
         let temp = Arc::new(TempTables::new());
-        let default_schema = opts.default_dataset.clone().unwrap_or_else(|| "_".into());
+        let default_schema = opts.default_dataset.clone().unwrap_or_else(|| NO_DEFAULT_DATASET.into());
         let config = SessionConfig::new()
             .with_default_catalog_and_schema(&opts.project, &default_schema)
             .with_create_default_catalog_and_schema(false)

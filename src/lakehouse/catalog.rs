@@ -65,6 +65,9 @@ impl CatalogProvider for WarehouseCatalog {
 
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
         names::validate_dataset(name).ok()?;
+        if name == crate::engine::NO_DEFAULT_DATASET {
+            return None;
+        }
         Some(Arc::new(DatasetSchema {
             project: self.project.clone(),
             dataset: name.to_string(),

@@ -64,7 +64,7 @@ fn float_text(f: f64) -> String {
 
 /// Scalar text form, or `None` for nested types (rendered as JSON) and NULL.
 fn scalar_text(array: &dyn Array, row: usize) -> Option<String> {
-    if array.is_null(row) {
+    if null_at(array, row) {
         return None;
     }
     Some(match array.data_type() {
@@ -145,6 +145,10 @@ fn scalar_text(array: &dyn Array, row: usize) -> Option<String> {
     })
 }
 
+fn null_at(array: &dyn Array, row: usize) -> bool {
+    array.data_type() == &DataType::Null || array.is_null(row)
+}
+
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
@@ -159,7 +163,7 @@ fn is_jsonish_number(dt: &DataType) -> bool {
 
 /// Appends the JSON encoding of one cell.
 pub fn write_json(out: &mut String, array: &dyn Array, row: usize) {
-    if array.is_null(row) {
+    if null_at(array, row) {
         out.push_str("null");
         return;
     }
@@ -222,7 +226,7 @@ pub fn write_json(out: &mut String, array: &dyn Array, row: usize) {
 
 /// The text form of one cell (tables, CSV); `None` for NULL.
 pub fn text(array: &dyn Array, row: usize) -> Option<String> {
-    if array.is_null(row) {
+    if null_at(array, row) {
         return None;
     }
     if is_nested(array.data_type()) {

@@ -1,0 +1,45 @@
+//! BigQuery type names inside expressions (`CAST(x AS FLOAT64)`, `SAFE_CAST(x AS INT64)`) mapped
+//! to the SQL types DataFusion's planner knows, with the Arrow types of `docs/types.md`.
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{
+    DataType, ExactNumberInfo, Expr, Statement, TimezoneInfo, VisitMut, VisitorMut,
+};
+
+/// Rewrites BigQuery type names in every CAST and typed literal of `stmt`.
+pub fn map_cast_types(stmt: &mut Statement) {
+    let _ = stmt.visit(&mut Casts);
+}
+
+struct Casts;
+
+fn map(ty: &mut DataType) {
+    let new = match ty {
+        DataType::Float64 => DataType::Double(ExactNumberInfo::None),
+        DataType::Int64 => DataType::BigInt(None),
+        DataType::Datetime(_) => DataType::Timestamp(None, TimezoneInfo::None),
+        DataType::Numeric(ExactNumberInfo::None) => {
+            DataType::Decimal(ExactNumberInfo::PrecisionAndScale(38, 9))
+        }
+        DataType::BigNumeric(ExactNumberInfo::None) | DataType::BigDecimal(ExactNumberInfo::None) => {
+            DataType::Decimal(ExactNumberInfo::PrecisionAndScale(76, 38))
+        }
+        DataType::Bytes(_) => DataType::Bytea,
+        _ => return,
+    };
+    *ty = new;
+}
+
+impl VisitorMut for Casts {
+    type Break = ();
+
+    fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        match expr {
+            Expr::Cast { data_type, .. } => map(data_type),
+            Expr::TypedString(ts) => map(&mut ts.data_type),
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+}
