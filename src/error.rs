@@ -156,16 +156,18 @@ impl DapError {
         // A DataFusion error raised inside a Delta operation (a cast, a division by zero) is a
         // query error, not a storage one: surface it as such.
         match source {
-            DeltaTableError::Arrow { source } => {
-                DapError::DataFusion(Box::new(DataFusionError::ArrowError(Box::new(source), None)))
+            DeltaTableError::Arrow { source } => DapError::DataFusion(Box::new(
+                DataFusionError::ArrowError(Box::new(source), None),
+            )),
+            DeltaTableError::GenericError { source } => {
+                match source.downcast::<DataFusionError>() {
+                    Ok(df) => DapError::from(*df),
+                    Err(source) => DapError::Delta {
+                        table: table.into(),
+                        source: Box::new(DeltaTableError::GenericError { source }),
+                    },
+                }
             }
-            DeltaTableError::GenericError { source } => match source.downcast::<DataFusionError>() {
-                Ok(df) => DapError::from(*df),
-                Err(source) => DapError::Delta {
-                    table: table.into(),
-                    source: Box::new(DeltaTableError::GenericError { source }),
-                },
-            },
             source => DapError::Delta {
                 table: table.into(),
                 source: Box::new(source),

@@ -36,7 +36,9 @@ impl AsyncDB for Db {
                                 (0..b.num_columns())
                                     .map(|c| {
                                         text(b.column(c).as_ref(), r)
-                                            .map(|s| if s.is_empty() { "(empty)".into() } else { s })
+                                            .map(
+                                                |s| if s.is_empty() { "(empty)".into() } else { s },
+                                            )
                                             .unwrap_or_else(|| "NULL".into())
                                     })
                                     .collect(),
@@ -80,7 +82,11 @@ fn main() {
         .expect("tests/slt exists")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "slt"))
-        .filter(|p| filter.as_ref().is_none_or(|f| p.to_string_lossy().contains(f.as_str())))
+        .filter(|p| {
+            filter
+                .as_ref()
+                .is_none_or(|f| p.to_string_lossy().contains(f.as_str()))
+        })
         .collect();
     files.sort();
     let rt = tokio::runtime::Runtime::new().expect("runtime");

@@ -73,7 +73,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start runtime: {e}");
@@ -106,17 +109,28 @@ async fn run_async(cli: Cli) -> i32 {
         }
     };
     let opts = EngineOptions {
-        warehouse: cli.warehouse.clone().or_else(|| project_file.as_ref().and_then(|p| p.warehouse())),
+        warehouse: cli
+            .warehouse
+            .clone()
+            .or_else(|| project_file.as_ref().and_then(|p| p.warehouse())),
         project: cli
             .project
             .clone()
             .or_else(|| project_file.as_ref().and_then(|p| p.file.project.clone()))
             .unwrap_or_else(|| DEFAULT_PROJECT.to_string()),
-        default_dataset: cli.dataset.clone().or_else(|| project_file.as_ref().and_then(|p| p.file.dataset.clone())),
+        default_dataset: cli
+            .dataset
+            .clone()
+            .or_else(|| project_file.as_ref().and_then(|p| p.file.dataset.clone())),
         memory_limit: cli.memory_limit,
     };
     match cli.command {
-        Command::Query { files, commands, format, max_rows } => {
+        Command::Query {
+            files,
+            commands,
+            format,
+            max_rows,
+        } => {
             let mut sources = Vec::new();
             for f in &files {
                 if f.as_os_str() == "-" {
@@ -125,10 +139,16 @@ async fn run_async(cli: Cli) -> i32 {
                         eprintln!("error: stdin: {e}");
                         return 1;
                     }
-                    sources.push(Source { name: "<stdin>".into(), text });
+                    sources.push(Source {
+                        name: "<stdin>".into(),
+                        text,
+                    });
                 } else {
                     match std::fs::read_to_string(f) {
-                        Ok(text) => sources.push(Source { name: f.display().to_string(), text }),
+                        Ok(text) => sources.push(Source {
+                            name: f.display().to_string(),
+                            text,
+                        }),
                         Err(e) => {
                             eprintln!("error: {}: {e}", f.display());
                             return 1;
@@ -137,16 +157,24 @@ async fn run_async(cli: Cli) -> i32 {
                 }
             }
             for (i, c) in commands.into_iter().enumerate() {
-                sources.push(Source { name: format!("-c #{}", i + 1), text: c });
+                sources.push(Source {
+                    name: format!("-c #{}", i + 1),
+                    text: c,
+                });
             }
             if sources.is_empty() {
                 if std::io::stdin().is_terminal() {
-                    eprintln!("error: nothing to run: give FILE, `-` or -c SQL (see dap query --help)");
+                    eprintln!(
+                        "error: nothing to run: give FILE, `-` or -c SQL (see dap query --help)"
+                    );
                     return 2;
                 }
                 let mut text = String::new();
                 let _ = std::io::stdin().read_to_string(&mut text);
-                sources.push(Source { name: "<stdin>".into(), text });
+                sources.push(Source {
+                    name: "<stdin>".into(),
+                    text,
+                });
             }
             let engine = match Engine::new(opts).await {
                 Ok(e) => e,
@@ -164,7 +192,12 @@ async fn run_async(cli: Cli) -> i32 {
     }
 }
 
-async fn run_query(engine: &Engine, sources: &[Source], format: Format, max_rows: Option<usize>) -> i32 {
+async fn run_query(
+    engine: &Engine,
+    sources: &[Source],
+    format: Format,
+    max_rows: Option<usize>,
+) -> i32 {
     let stdout = std::io::stdout();
     let mut warned_transient = false;
     for src in sources {
@@ -177,7 +210,10 @@ async fn run_query(engine: &Engine, sources: &[Source], format: Format, max_rows
         };
         for stmt in statements {
             let start_loc = stmt.location;
-            let is_query = matches!(stmt.statement, datafusion::sql::sqlparser::ast::Statement::Query(_));
+            let is_query = matches!(
+                stmt.statement,
+                datafusion::sql::sqlparser::ast::Statement::Query(_)
+            );
             let started = Instant::now();
             match engine.execute(stmt).await {
                 Ok(StatementOutput::Rows { schema, batches }) => {
@@ -187,7 +223,9 @@ async fn run_query(engine: &Engine, sources: &[Source], format: Format, max_rows
                         Ok(shown) => {
                             let _ = out.flush();
                             if shown < total {
-                                eprintln!("(showing {shown} of {total} rows; use --max-rows to see more)");
+                                eprintln!(
+                                    "(showing {shown} of {total} rows; use --max-rows to see more)"
+                                );
                             }
                         }
                         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return 0,
@@ -196,13 +234,20 @@ async fn run_query(engine: &Engine, sources: &[Source], format: Format, max_rows
                             return 1;
                         }
                     }
-                    eprintln!("({} {}, {:.3} s)", total, if total == 1 { "row" } else { "rows" }, started.elapsed().as_secs_f64());
+                    eprintln!(
+                        "({} {}, {:.3} s)",
+                        total,
+                        if total == 1 { "row" } else { "rows" },
+                        started.elapsed().as_secs_f64()
+                    );
                 }
                 Ok(StatementOutput::Message(m)) => {
                     eprintln!("{m}");
                     if engine.is_transient() && !is_query && !warned_transient {
                         warned_transient = true;
-                        eprintln!("note: transient in-memory warehouse; use --warehouse DIR to keep tables");
+                        eprintln!(
+                            "note: transient in-memory warehouse; use --warehouse DIR to keep tables"
+                        );
                     }
                 }
                 Err(e) => {

@@ -22,7 +22,8 @@ fn map(ty: &mut DataType) {
         DataType::Numeric(ExactNumberInfo::None) => {
             DataType::Decimal(ExactNumberInfo::PrecisionAndScale(38, 9))
         }
-        DataType::BigNumeric(ExactNumberInfo::None) | DataType::BigDecimal(ExactNumberInfo::None) => {
+        DataType::BigNumeric(ExactNumberInfo::None)
+        | DataType::BigDecimal(ExactNumberInfo::None) => {
             DataType::Decimal(ExactNumberInfo::PrecisionAndScale(76, 38))
         }
         DataType::Bytes(_) => DataType::Bytea,

@@ -23,9 +23,14 @@ impl BigQueryFeatures for SessionConfig {
             // BigQuery's default time zone is UTC.
             .set_str("datafusion.execution.time_zone", "UTC")
             // Keep plain Utf8 for STRING so types written to tables are the canonical ones.
-            .set_str("datafusion.sql_parser.map_string_types_to_utf8view", "false")
+            .set_str(
+                "datafusion.sql_parser.map_string_types_to_utf8view",
+                "false",
+            )
             // A float literal like 1.5 is FLOAT64 in BigQuery.
             .set_str("datafusion.sql_parser.parse_float_as_decimal", "false")
+            // NULLs sort first in ascending order and last in descending order.
+            .set_str("datafusion.sql_parser.default_null_ordering", "nulls_min")
     }
 }
 

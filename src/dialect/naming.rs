@@ -59,9 +59,10 @@ fn name_select(select: &mut Select) {
             }
             let alias = Ident::new(format!("f{n}_"));
             n += 1;
-            let expr = std::mem::replace(expr, Expr::Value(
-                datafusion::sql::sqlparser::ast::Value::Null.into(),
-            ));
+            let expr = std::mem::replace(
+                expr,
+                Expr::Value(datafusion::sql::sqlparser::ast::Value::Null.into()),
+            );
             *item = SelectItem::ExprWithAlias { expr, alias };
         }
     }

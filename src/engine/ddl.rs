@@ -15,16 +15,16 @@ use datafusion::sql::sqlparser::ast::{
 };
 use deltalake::kernel::StructType;
 use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
-use deltalake::protocol::SaveMode;
 use deltalake::operations::write::SchemaMode;
+use deltalake::protocol::SaveMode;
 
 use super::{Engine, StatementOutput};
 use crate::dialect::types;
 use crate::error::{DapError, ObjectKind, Result};
+use crate::lakehouse::Object;
 use crate::lakehouse::meta::{ColumnDef, ExternalDef, ObjectDef, ViewDef, now_ms};
 use crate::lakehouse::names::TableName;
 use crate::lakehouse::physical::check_storable;
-use crate::lakehouse::Object;
 
 fn msg(text: String) -> Result<StatementOutput> {
     Ok(StatementOutput::Message(text))
@@ -38,7 +38,10 @@ fn nullable_plan(plan: LogicalPlan) -> Result<LogicalPlan> {
         .iter()
         .map(|(q, f)| (q.cloned(), Arc::new(f.as_ref().clone().with_nullable(true))))
         .collect();
-    let schema = Arc::new(DFSchema::new_with_metadata(fields, df_schema.metadata().clone())?);
+    let schema = Arc::new(DFSchema::new_with_metadata(
+        fields,
+        df_schema.metadata().clone(),
+    )?);
     if schema.as_ref() == df_schema.as_ref() {
         return Ok(plan);
     }
@@ -54,9 +57,12 @@ fn nullable_plan(plan: LogicalPlan) -> Result<LogicalPlan> {
 
 pub(super) fn kernel_schema(schema: &Schema) -> Result<StructType> {
     check_storable(schema)?;
-    schema
-        .try_into_kernel()
-        .map_err(|e| DapError::DataFusion(Box::new(datafusion::error::DataFusionError::ArrowError(Box::new(e), None))))
+    schema.try_into_kernel().map_err(|e| {
+        DapError::DataFusion(Box::new(datafusion::error::DataFusionError::ArrowError(
+            Box::new(e),
+            None,
+        )))
+    })
 }
 
 fn option_str(options: &[SqlOption], key: &str) -> Option<Expr> {
@@ -101,9 +107,13 @@ impl Engine {
             .await?;
         let project = &self.names.project;
         if created {
-            msg(format!("This statement created a new dataset named {project}.{dataset}."))
+            msg(format!(
+                "This statement created a new dataset named {project}.{dataset}."
+            ))
         } else {
-            msg(format!("Dataset {project}.{dataset} already exists; nothing to do."))
+            msg(format!(
+                "Dataset {project}.{dataset} already exists; nothing to do."
+            ))
         }
     }
 
@@ -155,12 +165,21 @@ impl Engine {
             .prepare_create(&name, ObjectKind::Table, ct.or_replace, ct.if_not_exists)
             .await?;
         let existing = match prepared {
-            Prepared::Skip => return msg(format!("Table {} already exists; nothing to do.", name.qualified())),
+            Prepared::Skip => {
+                return msg(format!(
+                    "Table {} already exists; nothing to do.",
+                    name.qualified()
+                ));
+            }
             Prepared::Create => None,
             Prepared::Replace(Object::Table(t)) => Some(*t),
             Prepared::Replace(_) => unreachable!("kinds checked"),
         };
-        let verb = if existing.is_some() { "replaced the table" } else { "created a new table named" };
+        let verb = if existing.is_some() {
+            "replaced the table"
+        } else {
+            "created a new table named"
+        };
         let handle = match existing {
             Some(t) => t,
             None => self.warehouse.delta_handle(&name)?,
@@ -197,7 +216,11 @@ impl Engine {
             let df = self.context().read_batch(batch)?;
             builder = builder.with_input_plan(df.into_unoptimized_plan());
         }
-        let mode = if verb.starts_with("replaced") { SaveMode::Overwrite } else { SaveMode::ErrorIfExists };
+        let mode = if verb.starts_with("replaced") {
+            SaveMode::Overwrite
+        } else {
+            SaveMode::ErrorIfExists
+        };
         let mut builder = builder
             .with_save_mode(mode)
             .with_table_name(name.table.clone())
@@ -208,7 +231,10 @@ impl Engine {
         builder
             .await
             .map_err(|e| DapError::delta(name.to_string(), e))?;
-        msg(format!("This statement {verb} {}.", name.sql().trim_matches('`')))
+        msg(format!(
+            "This statement {verb} {}.",
+            name.sql().trim_matches('`')
+        ))
     }
 
     async fn create_external_table(&self, ct: CreateTable) -> Result<StatementOutput> {
@@ -216,12 +242,18 @@ impl Engine {
         let options = match &ct.table_options {
             CreateTableOptions::Options(o) => o.clone(),
             CreateTableOptions::None => Vec::new(),
-            _ => return Err(DapError::not_supported("external table options other than OPTIONS(...)")),
+            _ => {
+                return Err(DapError::not_supported(
+                    "external table options other than OPTIONS(...)",
+                ));
+            }
         };
         let format = option_str(&options, "format")
             .as_ref()
             .and_then(string_value)
-            .ok_or_else(|| DapError::Invalid("CREATE EXTERNAL TABLE needs OPTIONS (format = '...')".into()))?
+            .ok_or_else(|| {
+                DapError::Invalid("CREATE EXTERNAL TABLE needs OPTIONS (format = '...')".into())
+            })?
             .to_ascii_uppercase();
         let uris: Vec<String> = match option_str(&options, "uris") {
             Some(Expr::Array(arr)) => arr.elem.iter().filter_map(string_value).collect(),
@@ -233,28 +265,48 @@ impl Engine {
                 "CREATE EXTERNAL TABLE needs OPTIONS (uris = ['...'])".into(),
             ));
         }
-        let uris = uris.into_iter().map(absolute_uri).collect::<Result<Vec<_>>>()?;
+        let uris = uris
+            .into_iter()
+            .map(absolute_uri)
+            .collect::<Result<Vec<_>>>()?;
         let skip_leading_rows = option_str(&options, "skip_leading_rows")
             .as_ref()
             .and_then(string_value)
-            .map(|s| s.parse::<u64>().map_err(|_| DapError::Invalid(format!("skip_leading_rows must be an integer, got {s}"))))
+            .map(|s| {
+                s.parse::<u64>().map_err(|_| {
+                    DapError::Invalid(format!("skip_leading_rows must be an integer, got {s}"))
+                })
+            })
             .transpose()?
             .unwrap_or(0);
-        let field_delimiter = option_str(&options, "field_delimiter").as_ref().and_then(string_value);
+        let field_delimiter = option_str(&options, "field_delimiter")
+            .as_ref()
+            .and_then(string_value);
         let columns = ct
             .columns
             .iter()
             .map(|c| ColumnDef {
                 name: c.name.value.clone(),
                 bq_type: c.data_type.to_string(),
-                not_null: c.options.iter().any(|o| matches!(o.option, ColumnOption::NotNull)),
+                not_null: c
+                    .options
+                    .iter()
+                    .any(|o| matches!(o.option, ColumnOption::NotNull)),
             })
             .collect();
         let prepared = self
-            .prepare_create(&name, ObjectKind::ExternalTable, ct.or_replace, ct.if_not_exists)
+            .prepare_create(
+                &name,
+                ObjectKind::ExternalTable,
+                ct.or_replace,
+                ct.if_not_exists,
+            )
             .await?;
         if matches!(prepared, Prepared::Skip) {
-            return msg(format!("External table {} already exists; nothing to do.", name.qualified()));
+            return msg(format!(
+                "External table {} already exists; nothing to do.",
+                name.qualified()
+            ));
         }
         let mut ddl = ct.clone();
         ddl.name = ObjectName::from(vec![datafusion::sql::sqlparser::ast::Ident::with_quote(
@@ -296,7 +348,12 @@ impl Engine {
             .prepare_create(&name, ObjectKind::View, cv.or_replace, cv.if_not_exists)
             .await?;
         let verb = match prepared {
-            Prepared::Skip => return msg(format!("View {} already exists; nothing to do.", name.qualified())),
+            Prepared::Skip => {
+                return msg(format!(
+                    "View {} already exists; nothing to do.",
+                    name.qualified()
+                ));
+            }
             Prepared::Create => "created a new view named",
             Prepared::Replace(_) => "replaced the view",
         };
@@ -308,7 +365,10 @@ impl Engine {
         self.warehouse
             .write_definition(&name, &ObjectDef::View(def))
             .await?;
-        msg(format!("This statement {verb} {}.", name.sql().trim_matches('`')))
+        msg(format!(
+            "This statement {verb} {}.",
+            name.sql().trim_matches('`')
+        ))
     }
 
     pub(super) async fn drop(
@@ -328,7 +388,9 @@ impl Engine {
                         if if_exists {
                             continue;
                         }
-                        self.warehouse.require_dataset(&self.names.project, &dataset).await?;
+                        self.warehouse
+                            .require_dataset(&self.names.project, &dataset)
+                            .await?;
                     }
                     self.warehouse
                         .drop_dataset(&self.names.project, &dataset, cascade)
@@ -382,7 +444,11 @@ impl Engine {
         for target in &t.table_names {
             let name = self.names.resolve(&target.name)?;
             let table = self.delta_table(&name).await?;
-            let schema = table.snapshot().map_err(|e| DapError::delta(name.to_string(), e))?.snapshot().arrow_schema();
+            let schema = table
+                .snapshot()
+                .map_err(|e| DapError::delta(name.to_string(), e))?
+                .snapshot()
+                .arrow_schema();
             let empty = self.context().read_batch(RecordBatch::new_empty(schema))?;
             table
                 .write(Vec::<RecordBatch>::new())

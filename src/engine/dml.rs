@@ -24,7 +24,11 @@ use crate::error::{DapError, Result};
 use crate::lakehouse::names::{TableName, name_parts};
 
 fn rows(n: usize) -> String {
-    if n == 1 { "1 row".into() } else { format!("{n} rows") }
+    if n == 1 {
+        "1 row".into()
+    } else {
+        format!("{n} rows")
+    }
 }
 
 /// Whether BigQuery coerces a value of type `src` into a column of type `dst` on assignment
@@ -114,13 +118,19 @@ impl Engine {
             .arrow_schema())
     }
 
-    fn target_field<'a>(schema: &'a SchemaRef, column: &str, name: &TableName) -> Result<&'a Field> {
+    fn target_field<'a>(
+        schema: &'a SchemaRef,
+        column: &str,
+        name: &TableName,
+    ) -> Result<&'a Field> {
         schema
             .fields()
             .iter()
             .find(|f| f.name().eq_ignore_ascii_case(column))
             .map(|f| f.as_ref())
-            .ok_or_else(|| DapError::Invalid(format!("Column {column} is not present in table {name}")))
+            .ok_or_else(|| {
+                DapError::Invalid(format!("Column {column} is not present in table {name}"))
+            })
     }
 
     /// Plans `SELECT e1, e2, ... FROM <from>` and returns the planned expressions.
@@ -143,7 +153,12 @@ impl Engine {
         let mut out = Vec::with_capacity(p.expr.len());
         for (i, e) in p.expr.iter().enumerate() {
             let e = e.clone().unalias();
-            if e.exists(|x| Ok(matches!(x, DfExpr::ScalarSubquery(_) | DfExpr::Exists(_) | DfExpr::InSubquery(_))))? {
+            if e.exists(|x| {
+                Ok(matches!(
+                    x,
+                    DfExpr::ScalarSubquery(_) | DfExpr::Exists(_) | DfExpr::InSubquery(_)
+                ))
+            })? {
                 return Err(DapError::not_supported("subqueries in DML expressions"));
             }
             let ty = datafusion::logical_expr::ExprSchemable::get_type(&e, p.input.schema())?;
@@ -169,7 +184,9 @@ impl Engine {
         if let SetExpr::Values(v) = source.body.as_ref()
             && v.rows.is_empty()
         {
-            return Err(DapError::Invalid("INSERT VALUES needs at least one row".into()));
+            return Err(DapError::Invalid(
+                "INSERT VALUES needs at least one row".into(),
+            ));
         }
         let plan = self.plan(Statement::Query(source)).await?;
         let columns: Vec<String> = if insert.columns.is_empty() {
@@ -187,7 +204,9 @@ impl Engine {
         }
         let mut exprs = Vec::with_capacity(schema.fields().len());
         for field in schema.fields() {
-            let pos = columns.iter().position(|c| c.eq_ignore_ascii_case(field.name()));
+            let pos = columns
+                .iter()
+                .position(|c| c.eq_ignore_ascii_case(field.name()));
             let expr = match pos {
                 Some(i) => {
                     let (q, f) = src_schema.qualified_field(i);
@@ -242,9 +261,15 @@ impl Engine {
         let name = self.names.resolve(target)?;
         let table = self.delta_table(&name).await?;
         let schema = Self::table_schema(&table, &name)?;
-        let mut texts: Vec<String> = update.assignments.iter().map(|a| a.value.to_string()).collect();
+        let mut texts: Vec<String> = update
+            .assignments
+            .iter()
+            .map(|a| a.value.to_string())
+            .collect();
         texts.push(selection.to_string());
-        let planned = self.plan_exprs(&texts, &update.table.relation.to_string()).await?;
+        let planned = self
+            .plan_exprs(&texts, &update.table.relation.to_string())
+            .await?;
         let (pred, pred_ty) = planned.last().cloned().expect("predicate planned");
         if pred_ty != DataType::Boolean && pred_ty != DataType::Null {
             return Err(DapError::Invalid("WHERE clause must be BOOL".into()));
@@ -257,7 +282,12 @@ impl Engine {
         for (a, (value, ty)) in update.assignments.iter().zip(planned.iter()) {
             let col = assignment_column(a)?;
             let field = Self::target_field(&schema, &col, &name)?;
-            let value = coerce(unqualify(value.clone())?, ty, field, &format!("Value assigned to {col}"))?;
+            let value = coerce(
+                unqualify(value.clone())?,
+                ty,
+                field,
+                &format!("Value assigned to {col}"),
+            )?;
             builder = builder.with_update(field.name().as_str(), value);
         }
         let (_, metrics) = builder
@@ -339,14 +369,18 @@ impl Engine {
             .map(|a| normalized(&a.name))
             .unwrap_or_else(|| name.table.clone());
         let (source_sql, s_alias) = match &merge.source {
-            TableFactor::Table { name: sn, alias, .. } => {
+            TableFactor::Table {
+                name: sn, alias, ..
+            } => {
                 let a = alias
                     .as_ref()
                     .map(|a| normalized(&a.name))
                     .unwrap_or_else(|| column_name(sn).to_lowercase());
                 (sn.to_string(), a)
             }
-            TableFactor::Derived { subquery, alias, .. } => (
+            TableFactor::Derived {
+                subquery, alias, ..
+            } => (
                 format!("({subquery})"),
                 alias
                     .as_ref()
@@ -365,7 +399,9 @@ impl Engine {
             target
         );
         let source_plan = self
-            .plan(super::script::parse_one(&format!("SELECT * FROM {source_sql} AS `{s_alias}`"))?)
+            .plan(super::script::parse_one(&format!(
+                "SELECT * FROM {source_sql} AS `{s_alias}`"
+            ))?)
             .await?;
         let source_df = self.dataframe(source_plan);
         let source_schema = source_df.schema().clone();
@@ -373,18 +409,31 @@ impl Engine {
         // Every expression of the statement, planned once against target × source.
         let mut texts = vec![merge.on.to_string()];
         for clause in &merge.clauses {
-            texts.push(clause.predicate.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "TRUE".into()));
+            texts.push(
+                clause
+                    .predicate
+                    .as_ref()
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| "TRUE".into()),
+            );
             match &clause.action {
-                MergeAction::Update(u) => texts.extend(u.assignments.iter().map(|a| a.value.to_string())),
+                MergeAction::Update(u) => {
+                    texts.extend(u.assignments.iter().map(|a| a.value.to_string()))
+                }
                 MergeAction::Insert(i) => match &i.kind {
                     MergeInsertKind::Values(v) => {
                         let [row] = v.rows.as_slice() else {
-                            return Err(DapError::Invalid("MERGE INSERT VALUES takes one row".into()));
+                            return Err(DapError::Invalid(
+                                "MERGE INSERT VALUES takes one row".into(),
+                            ));
                         };
                         texts.extend(row.iter().map(|e| e.to_string()));
                     }
                     MergeInsertKind::Row => texts.extend(
-                        source_schema.fields().iter().map(|f| format!("`{s_alias}`.`{}`", f.name())),
+                        source_schema
+                            .fields()
+                            .iter()
+                            .map(|f| format!("`{s_alias}`.`{}`", f.name())),
                     ),
                 },
                 MergeAction::Delete { .. } => {}
@@ -392,7 +441,10 @@ impl Engine {
         }
         let planned = self.plan_exprs(&texts, &from).await?;
         let mut it = planned.into_iter();
-        let mut next = || it.next().ok_or_else(|| DapError::Invalid("MERGE: expression count mismatch".into()));
+        let mut next = || {
+            it.next()
+                .ok_or_else(|| DapError::Invalid("MERGE: expression count mismatch".into()))
+        };
         let (on, _) = next()?;
         let mut builder = table
             .merge(source_df, on)
@@ -404,13 +456,19 @@ impl Engine {
             let (pred, _) = next()?;
             let has_pred = clause.predicate.is_some();
             match (&clause.clause_kind, &clause.action) {
-                (MergeClauseKind::Matched | MergeClauseKind::NotMatchedBySource, MergeAction::Update(u)) => {
+                (
+                    MergeClauseKind::Matched | MergeClauseKind::NotMatchedBySource,
+                    MergeAction::Update(u),
+                ) => {
                     let mut sets = Vec::new();
                     for a in &u.assignments {
                         let col = assignment_column(a)?;
                         let field = Self::target_field(&schema, &col, &name)?;
                         let (v, ty) = next()?;
-                        sets.push((field.name().clone(), coerce(v, &ty, field, &format!("Value assigned to {col}"))?));
+                        sets.push((
+                            field.name().clone(),
+                            coerce(v, &ty, field, &format!("Value assigned to {col}"))?,
+                        ));
                     }
                     let f = move |mut b: deltalake::operations::merge::UpdateBuilder| {
                         if has_pred {
@@ -428,7 +486,10 @@ impl Engine {
                     }
                     .map_err(|e| DapError::delta(name.to_string(), e))?;
                 }
-                (MergeClauseKind::Matched | MergeClauseKind::NotMatchedBySource, MergeAction::Delete { .. }) => {
+                (
+                    MergeClauseKind::Matched | MergeClauseKind::NotMatchedBySource,
+                    MergeAction::Delete { .. },
+                ) => {
                     let f = move |mut b: deltalake::operations::merge::DeleteBuilder| {
                         if has_pred {
                             b = b.predicate(pred.clone());
@@ -442,7 +503,10 @@ impl Engine {
                     }
                     .map_err(|e| DapError::delta(name.to_string(), e))?;
                 }
-                (MergeClauseKind::NotMatched | MergeClauseKind::NotMatchedByTarget, MergeAction::Insert(i)) => {
+                (
+                    MergeClauseKind::NotMatched | MergeClauseKind::NotMatchedByTarget,
+                    MergeAction::Insert(i),
+                ) => {
                     let cols: Vec<String> = if i.columns.is_empty() {
                         schema.fields().iter().map(|f| f.name().clone()).collect()
                     } else {
@@ -463,7 +527,10 @@ impl Engine {
                     for col in &cols {
                         let field = Self::target_field(&schema, col, &name)?;
                         let (v, ty) = next()?;
-                        sets.push((field.name().clone(), coerce(v, &ty, field, &format!("Value inserted into {col}"))?));
+                        sets.push((
+                            field.name().clone(),
+                            coerce(v, &ty, field, &format!("Value inserted into {col}"))?,
+                        ));
                     }
                     let f = move |mut b: deltalake::operations::merge::InsertBuilder| {
                         if has_pred {

@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Int64Builder, StringBuilder, TimestampMicrosecondBuilder};
+use datafusion::arrow::array::{
+    ArrayRef, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableProvider;
@@ -111,7 +113,12 @@ pub async fn build(
 
 async fn first_commit_time(table: &deltalake::DeltaTable) -> Option<i64> {
     let path = object_store::path::Path::from("_delta_log/00000000000000000000.json");
-    let meta = table.log_store().object_store(None).head(&path).await.ok()?;
+    let meta = table
+        .log_store()
+        .object_store(None)
+        .head(&path)
+        .await
+        .ok()?;
     Some(meta.last_modified.timestamp_micros())
 }
 
@@ -140,10 +147,17 @@ fn schemata(
         utf8("ddl"),
         utf8("default_collation_name"),
     ]);
-    let (mut cat, mut name, mut owner) = (StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
+    let (mut cat, mut name, mut owner) = (
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+    );
     let (mut created, mut modified) = (ts_builder(), ts_builder());
-    let (mut location, mut ddl, mut collation) =
-        (StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
+    let (mut location, mut ddl, mut collation) = (
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+    );
     for (ds, def) in datasets {
         cat.append_value(project);
         name.append_value(ds);
@@ -248,7 +262,10 @@ async fn tables(
         ddl.append_option(ddl_text);
         collation.append_null();
     }
-    let mut columns: Vec<ArrayRef> = b.into_iter().map(|mut x| Arc::new(x.finish()) as ArrayRef).collect();
+    let mut columns: Vec<ArrayRef> = b
+        .into_iter()
+        .map(|mut x| Arc::new(x.finish()) as ArrayRef)
+        .collect();
     columns.push(Arc::new(created.finish()));
     columns.push(Arc::new(ddl.finish()));
     columns.push(Arc::new(collation.finish()));
@@ -260,12 +277,7 @@ async fn columns(
     rows: Vec<Row>,
     session: &Arc<dyn SessionAccess>,
 ) -> Result<Arc<dyn TableProvider>> {
-    let names = [
-        "table_catalog",
-        "table_schema",
-        "table_name",
-        "column_name",
-    ];
+    let names = ["table_catalog", "table_schema", "table_name", "column_name"];
     let mut fields: Vec<Field> = names.iter().map(|n| utf8(n)).collect();
     fields.push(Field::new("ordinal_position", DataType::Int64, false));
     let tail = [
@@ -280,8 +292,16 @@ async fn columns(
         "is_partitioning_column",
     ];
     fields.extend(tail.iter().map(|n| utf8(n)));
-    fields.push(Field::new("clustering_ordinal_position", DataType::Int64, true));
-    fields.extend(["collation_name", "column_default", "rounding_mode"].iter().map(|n| utf8(n)));
+    fields.push(Field::new(
+        "clustering_ordinal_position",
+        DataType::Int64,
+        true,
+    ));
+    fields.extend(
+        ["collation_name", "column_default", "rounding_mode"]
+            .iter()
+            .map(|n| utf8(n)),
+    );
     let mut head: Vec<StringBuilder> = (0..4).map(|_| StringBuilder::new()).collect();
     let mut ordinal = Int64Builder::new();
     let mut rest: Vec<StringBuilder> = (0..9).map(|_| StringBuilder::new()).collect();
@@ -310,11 +330,20 @@ async fn columns(
             last[2].append_null();
         }
     }
-    let mut columns: Vec<ArrayRef> = head.into_iter().map(|mut x| Arc::new(x.finish()) as ArrayRef).collect();
+    let mut columns: Vec<ArrayRef> = head
+        .into_iter()
+        .map(|mut x| Arc::new(x.finish()) as ArrayRef)
+        .collect();
     columns.push(Arc::new(ordinal.finish()));
-    columns.extend(rest.into_iter().map(|mut x| Arc::new(x.finish()) as ArrayRef));
+    columns.extend(
+        rest.into_iter()
+            .map(|mut x| Arc::new(x.finish()) as ArrayRef),
+    );
     columns.push(Arc::new(clustering.finish()));
-    columns.extend(last.into_iter().map(|mut x| Arc::new(x.finish()) as ArrayRef));
+    columns.extend(
+        last.into_iter()
+            .map(|mut x| Arc::new(x.finish()) as ArrayRef),
+    );
     mem(Schema::new(fields), columns)
 }
 
@@ -339,5 +368,10 @@ fn views(project: &str, rows: Vec<Row>) -> Result<Arc<dyn TableProvider>> {
         b[4].append_null();
         b[5].append_value("YES");
     }
-    mem(schema, b.into_iter().map(|mut x| Arc::new(x.finish()) as ArrayRef).collect())
+    mem(
+        schema,
+        b.into_iter()
+            .map(|mut x| Arc::new(x.finish()) as ArrayRef)
+            .collect(),
+    )
 }

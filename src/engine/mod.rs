@@ -129,20 +129,25 @@ impl SessionAccess for EngineSession {
             temp: &self.temp,
             session: &me,
         };
-        plan_statement(&resolver, stmt).await.map_err(|e| {
-            DapError::Invalid(format!("view {}: {e}", name))
-        })
+        plan_statement(&resolver, stmt)
+            .await
+            .map_err(|e| DapError::Invalid(format!("view {}: {e}", name)))
     }
 }
 
 /// Resolves names, applies BigQuery rewrites and plans a query statement.
-pub(crate) async fn plan_statement(resolver: &Resolver<'_>, mut stmt: Statement) -> Result<LogicalPlan> {
+pub(crate) async fn plan_statement(
+    resolver: &Resolver<'_>,
+    mut stmt: Statement,
+) -> Result<LogicalPlan> {
     resolver.resolve(&mut stmt).await?;
     name_anonymous_columns(&mut stmt);
     crate::dialect::casts::map_cast_types(&mut stmt);
     Ok(resolver
         .state
-        .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(stmt)))
+        .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
+            stmt,
+        )))
         .await?)
 }
 
@@ -153,7 +158,10 @@ impl Engine {
             None => Warehouse::in_memory(),
         });
         let temp = Arc::new(TempTables::new());
-        let default_schema = opts.default_dataset.clone().unwrap_or_else(|| NO_DEFAULT_DATASET.into());
+        let default_schema = opts
+            .default_dataset
+            .clone()
+            .unwrap_or_else(|| NO_DEFAULT_DATASET.into());
         let config = SessionConfig::new()
             .with_default_catalog_and_schema(&opts.project, &default_schema)
             .with_create_default_catalog_and_schema(false)
@@ -310,5 +318,8 @@ impl Engine {
 
 fn statement_kind(stmt: &Statement) -> String {
     let text = stmt.to_string();
-    text.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+    text.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }

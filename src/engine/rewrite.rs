@@ -18,16 +18,16 @@ use datafusion::catalog::{MemorySchemaProvider, SchemaProvider, TableProvider};
 use datafusion::execution::session_state::SessionState;
 use datafusion::scalar::ScalarValue;
 use datafusion::sql::sqlparser::ast::{
-    Expr, Ident, ObjectName, ObjectNamePart, Query, Statement, TableFactor, TableVersion,
-    VisitMut, VisitorMut,
+    Expr, Ident, ObjectName, ObjectNamePart, Query, Statement, TableFactor, TableVersion, VisitMut,
+    VisitorMut,
 };
 
 use super::info_schema::{InfoScope, InfoView};
 use crate::dialect::types::timestamp_type;
 use crate::error::{DapError, Result};
+use crate::lakehouse::Warehouse;
 use crate::lakehouse::catalog::SessionAccess;
 use crate::lakehouse::names::{NameResolver, TableName, name_parts};
-use crate::lakehouse::Warehouse;
 
 pub const SESSION_CATALOG: &str = "_dap_session";
 pub const TEMP_SCHEMA: &str = "tmp";
@@ -89,7 +89,7 @@ pub struct Resolver<'a> {
 enum Pending {
     TimeTravel {
         table: TableName,
-        at: Expr,
+        at: Box<Expr>,
         temp: String,
     },
     Info {
@@ -118,7 +118,7 @@ impl Resolver<'_> {
         for p in visitor.pending {
             match p {
                 Pending::TimeTravel { table, at, temp } => {
-                    let ts = self.eval_timestamp(at).await?;
+                    let ts = self.eval_timestamp(*at).await?;
                     let delta = self
                         .warehouse
                         .open_delta(&table, Some(ts))
@@ -152,7 +152,9 @@ impl Resolver<'_> {
         let stmt = super::script::parse_one(&format!("SELECT {expr}"))?;
         let plan = self
             .state
-            .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(stmt)))
+            .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
+                stmt,
+            )))
             .await?;
         let batches = datafusion::dataframe::DataFrame::new(self.state.clone(), plan)
             .collect()
@@ -166,7 +168,9 @@ impl Resolver<'_> {
         match value.cast_to(&timestamp_type())? {
             ScalarValue::TimestampMicrosecond(Some(us), _) => {
                 chrono::DateTime::from_timestamp_micros(us).ok_or_else(|| {
-                    DapError::Invalid(format!("FOR SYSTEM_TIME AS OF: timestamp {us} out of range"))
+                    DapError::Invalid(format!(
+                        "FOR SYSTEM_TIME AS OF: timestamp {us} out of range"
+                    ))
                 })
             }
             _ => Err(DapError::Invalid(
@@ -259,7 +263,9 @@ impl Visitor<'_> {
         let mut prefix: Vec<&str> = parts[..n - 2].iter().map(String::as_str).collect();
         let is_region = |s: &str| s.to_ascii_lowercase().starts_with("region-");
         // A leading project id.
-        if prefix.len() == 2 || (prefix.len() == 1 && view == InfoView::Schemata && !is_region(prefix[0])) {
+        if prefix.len() == 2
+            || (prefix.len() == 1 && view == InfoView::Schemata && !is_region(prefix[0]))
+        {
             self.names.check_project(prefix[0])?;
             prefix.remove(0);
         }
@@ -328,13 +334,15 @@ impl VisitorMut for Visitor<'_> {
                 let (temp, temp_name) = self.temp.allocate();
                 self.pending.push(Pending::TimeTravel {
                     table: resolved,
-                    at,
+                    at: Box::new(at),
                     temp,
                 });
                 *name = temp_name;
             }
             Some(other) => {
-                return self.fail(DapError::not_supported(format!("table version clause {other}")));
+                return self.fail(DapError::not_supported(format!(
+                    "table version clause {other}"
+                )));
             }
         }
         ControlFlow::Continue(())

@@ -91,10 +91,7 @@ impl SchemaProvider for DatasetSchema {
         Vec::new()
     }
 
-    async fn table(
-        &self,
-        name: &str,
-    ) -> datafusion::error::Result<Option<Arc<dyn TableProvider>>> {
+    async fn table(&self, name: &str) -> datafusion::error::Result<Option<Arc<dyn TableProvider>>> {
         names::validate_table(name)?;
         let name = TableName {
             project: self.project.clone(),
@@ -117,10 +114,7 @@ pub async fn provider(
     object: Object,
 ) -> Result<Arc<dyn TableProvider>> {
     match object {
-        Object::Table(table) => table
-            .table_provider()
-            .await
-            .map_err(DapError::from),
+        Object::Table(table) => table.table_provider().await.map_err(DapError::from),
         Object::View(view) => {
             let plan = session.plan_view(name, &view).await?;
             Ok(Arc::new(ViewTable::new(plan, Some(view.sql.clone()))))
@@ -163,7 +157,7 @@ pub async fn external_table(state: &SessionState, def: &ExternalDef) -> Result<L
     let urls = def
         .uris
         .iter()
-        .map(|u| ListingTableUrl::parse(u))
+        .map(ListingTableUrl::parse)
         .collect::<datafusion::error::Result<Vec<_>>>()?;
     let options = ListingOptions::new(format).with_file_extension("");
     let schema: SchemaRef = if def.columns.is_empty() {

@@ -355,7 +355,10 @@ impl Warehouse {
                         .try_collect()
                         .await
                         .map_err(|e| DapError::delta(name.to_string(), e))?;
-                    let created = commits.first().and_then(|c| c.timestamp).unwrap_or(i64::MIN);
+                    let created = commits
+                        .first()
+                        .and_then(|c| c.timestamp)
+                        .unwrap_or(i64::MIN);
                     if ts.timestamp_millis() < created {
                         return Err(DapError::Invalid(format!(
                             "Invalid time travel timestamp {}: table {} did not exist yet (created at {})",
@@ -405,11 +408,7 @@ impl Warehouse {
     }
 
     async fn delete_prefix(&self, prefix: &Path) -> Result<()> {
-        let locations = self
-            .store
-            .list(Some(prefix))
-            .map_ok(|m| m.location)
-            .boxed();
+        let locations = self.store.list(Some(prefix)).map_ok(|m| m.location).boxed();
         self.store
             .delete_stream(locations)
             .try_collect::<Vec<_>>()
@@ -418,7 +417,11 @@ impl Warehouse {
             // Empty directories are not objects; remove what the deletes left behind.
             let rel = prefix
                 .as_ref()
-                .strip_prefix(Path::from_url_path(self.root.path()).unwrap_or_default().as_ref())
+                .strip_prefix(
+                    Path::from_url_path(self.root.path())
+                        .unwrap_or_default()
+                        .as_ref(),
+                )
                 .unwrap_or("")
                 .trim_start_matches('/');
             let p = dir.join(rel);

@@ -82,7 +82,11 @@ pub fn write(
         }
         Format::Table | Format::Markdown => {
             let mut t = Table::new();
-            t.load_preset(if format == Format::Table { presets::UTF8_FULL_CONDENSED } else { presets::ASCII_MARKDOWN });
+            t.load_preset(if format == Format::Table {
+                presets::UTF8_FULL_CONDENSED
+            } else {
+                presets::ASCII_MARKDOWN
+            });
             t.set_header(names.clone());
             for (b, r) in rows() {
                 t.add_row((0..names.len()).map(|c| {

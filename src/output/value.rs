@@ -10,13 +10,22 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::*;
 
 fn frac(micros: i64) -> String {
-    if micros == 0 { String::new() } else { format!(".{micros:06}") }
+    if micros == 0 {
+        String::new()
+    } else {
+        format!(".{micros:06}")
+    }
 }
 
 fn datetime_text(us: i64, sep: char) -> Option<String> {
     let dt = chrono::DateTime::from_timestamp_micros(us)?.naive_utc();
     let sub = us.rem_euclid(1_000_000);
-    Some(format!("{}{sep}{}{}", dt.format("%Y-%m-%d"), dt.format("%H:%M:%S"), frac(sub)))
+    Some(format!(
+        "{}{sep}{}{}",
+        dt.format("%Y-%m-%d"),
+        dt.format("%H:%M:%S"),
+        frac(sub)
+    ))
 }
 
 fn to_micros(v: i64, unit: &TimeUnit) -> i64 {
@@ -39,16 +48,26 @@ fn decimal_text(v: String, scale: i8) -> String {
     let (int, fr) = padded.split_at(padded.len() - s);
     let fr = fr.trim_end_matches('0');
     let sign = if neg { "-" } else { "" };
-    if fr.is_empty() { format!("{sign}{int}") } else { format!("{sign}{int}.{fr}") }
+    if fr.is_empty() {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{fr}")
+    }
 }
 
 fn float_json(f: f64) -> String {
     if f.is_nan() {
         "\"NaN\"".into()
     } else if f.is_infinite() {
-        if f > 0.0 { "\"Infinity\"".into() } else { "\"-Infinity\"".into() }
+        if f > 0.0 {
+            "\"Infinity\"".into()
+        } else {
+            "\"-Infinity\"".into()
+        }
     } else {
-        serde_json::Number::from_f64(f).map(|n| n.to_string()).unwrap_or_else(|| "null".into())
+        serde_json::Number::from_f64(f)
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "null".into())
     }
 }
 
@@ -56,7 +75,11 @@ fn float_text(f: f64) -> String {
     if f.is_nan() {
         "NaN".into()
     } else if f.is_infinite() {
-        if f > 0.0 { "Infinity".into() } else { "-Infinity".into() }
+        if f > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        }
     } else {
         format!("{f}")
     }
@@ -95,13 +118,19 @@ fn scalar_text(array: &dyn Array, row: usize) -> Option<String> {
         }
         DataType::Date64 => {
             let ms = array.as_primitive::<Date64Type>().value(row);
-            chrono::DateTime::from_timestamp_millis(ms)?.format("%Y-%m-%d").to_string()
+            chrono::DateTime::from_timestamp_millis(ms)?
+                .format("%Y-%m-%d")
+                .to_string()
         }
         DataType::Timestamp(unit, tz) => {
             let v = match unit {
                 TimeUnit::Second => array.as_primitive::<TimestampSecondType>().value(row),
-                TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().value(row),
-                TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().value(row),
+                TimeUnit::Millisecond => {
+                    array.as_primitive::<TimestampMillisecondType>().value(row)
+                }
+                TimeUnit::Microsecond => {
+                    array.as_primitive::<TimestampMicrosecondType>().value(row)
+                }
                 TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().value(row),
             };
             let us = to_micros(v, unit);
@@ -112,17 +141,39 @@ fn scalar_text(array: &dyn Array, row: usize) -> Option<String> {
         }
         DataType::Time64(unit) | DataType::Time32(unit) => {
             let v = match array.data_type() {
-                DataType::Time64(TimeUnit::Microsecond) => array.as_primitive::<Time64MicrosecondType>().value(row),
+                DataType::Time64(TimeUnit::Microsecond) => {
+                    array.as_primitive::<Time64MicrosecondType>().value(row)
+                }
                 DataType::Time64(_) => array.as_primitive::<Time64NanosecondType>().value(row),
-                DataType::Time32(TimeUnit::Second) => array.as_primitive::<Time32SecondType>().value(row) as i64,
+                DataType::Time32(TimeUnit::Second) => {
+                    array.as_primitive::<Time32SecondType>().value(row) as i64
+                }
                 _ => array.as_primitive::<Time32MillisecondType>().value(row) as i64,
             };
             let us = to_micros(v, unit);
             let secs = us / 1_000_000;
-            format!("{:02}:{:02}:{:02}{}", secs / 3600, secs / 60 % 60, secs % 60, frac(us % 1_000_000))
+            format!(
+                "{:02}:{:02}:{:02}{}",
+                secs / 3600,
+                secs / 60 % 60,
+                secs % 60,
+                frac(us % 1_000_000)
+            )
         }
-        DataType::Decimal128(_, s) => decimal_text(array.as_primitive::<Decimal128Type>().value(row).to_string(), *s),
-        DataType::Decimal256(_, s) => decimal_text(array.as_primitive::<Decimal256Type>().value(row).to_string(), *s),
+        DataType::Decimal128(_, s) => decimal_text(
+            array
+                .as_primitive::<Decimal128Type>()
+                .value(row)
+                .to_string(),
+            *s,
+        ),
+        DataType::Decimal256(_, s) => decimal_text(
+            array
+                .as_primitive::<Decimal256Type>()
+                .value(row)
+                .to_string(),
+            *s,
+        ),
         DataType::Interval(IntervalUnit::MonthDayNano) => {
             let v = array.as_primitive::<IntervalMonthDayNanoType>().value(row);
             let us = v.nanoseconds / 1_000;
@@ -131,15 +182,28 @@ fn scalar_text(array: &dyn Array, row: usize) -> Option<String> {
             let secs = us / 1_000_000;
             format!(
                 "{}-{} {} {sign}{}:{}:{}{}",
-                v.months / 12, (v.months % 12).abs(), v.days, secs / 3600, secs / 60 % 60, secs % 60,
+                v.months / 12,
+                (v.months % 12).abs(),
+                v.days,
+                secs / 3600,
+                secs / 60 % 60,
+                secs % 60,
                 frac(us % 1_000_000)
             )
         }
-        DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _) | DataType::Struct(_) | DataType::Map(_, _) => {
+        DataType::List(_)
+        | DataType::LargeList(_)
+        | DataType::FixedSizeList(_, _)
+        | DataType::Struct(_)
+        | DataType::Map(_, _) => {
             return None;
         }
         _ => {
-            let formatter = datafusion::arrow::util::display::ArrayFormatter::try_new(array, &Default::default()).ok()?;
+            let formatter = datafusion::arrow::util::display::ArrayFormatter::try_new(
+                array,
+                &Default::default(),
+            )
+            .ok()?;
             formatter.value(row).to_string()
         }
     })
@@ -154,7 +218,14 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 fn is_nested(dt: &DataType) -> bool {
-    matches!(dt, DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _) | DataType::Struct(_) | DataType::Map(_, _))
+    matches!(
+        dt,
+        DataType::List(_)
+            | DataType::LargeList(_)
+            | DataType::FixedSizeList(_, _)
+            | DataType::Struct(_)
+            | DataType::Map(_, _)
+    )
 }
 
 fn is_jsonish_number(dt: &DataType) -> bool {
@@ -169,10 +240,20 @@ pub fn write_json(out: &mut String, array: &dyn Array, row: usize) {
     }
     let dt = array.data_type();
     match dt {
-        DataType::Boolean => out.push_str(if array.as_boolean().value(row) { "true" } else { "false" }),
-        DataType::Float64 => out.push_str(&float_json(array.as_primitive::<Float64Type>().value(row))),
-        DataType::Float32 => out.push_str(&float_json(array.as_primitive::<Float32Type>().value(row) as f64)),
-        DataType::Float16 => out.push_str(&float_json(array.as_primitive::<Float16Type>().value(row).to_f64())),
+        DataType::Boolean => out.push_str(if array.as_boolean().value(row) {
+            "true"
+        } else {
+            "false"
+        }),
+        DataType::Float64 => {
+            out.push_str(&float_json(array.as_primitive::<Float64Type>().value(row)))
+        }
+        DataType::Float32 => out.push_str(&float_json(
+            array.as_primitive::<Float32Type>().value(row) as f64,
+        )),
+        DataType::Float16 => out.push_str(&float_json(
+            array.as_primitive::<Float16Type>().value(row).to_f64(),
+        )),
         d if is_jsonish_number(d) => out.push_str(&scalar_text(array, row).unwrap_or_default()),
         DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _) => {
             let values = match dt {

@@ -17,7 +17,11 @@ fn dap(wh: &std::path::Path) -> Command {
 
 fn setup(wh: &std::path::Path) {
     dap(wh)
-        .args(["query", "-c", "CREATE SCHEMA s; CREATE TABLE s.t (id INT64, name STRING)"])
+        .args([
+            "query",
+            "-c",
+            "CREATE SCHEMA s; CREATE TABLE s.t (id INT64, name STRING)",
+        ])
         .assert()
         .success();
 }
@@ -68,7 +72,13 @@ fn formats_csv_ndjson_markdown() {
 fn table_truncates_with_note_on_stderr() {
     let dir = tempfile::tempdir().expect("tmp");
     dap(dir.path())
-        .args(["query", "--max-rows", "2", "-c", "SELECT value FROM range(5)"])
+        .args([
+            "query",
+            "--max-rows",
+            "2",
+            "-c",
+            "SELECT value FROM range(5)",
+        ])
         .assert()
         .success()
         .stderr(predicate::str::contains("showing 2 of 5 rows"));
@@ -97,13 +107,23 @@ fn syntax_error_runs_nothing_and_points_at_the_token() {
     let dir = tempfile::tempdir().expect("tmp");
     setup(dir.path());
     dap(dir.path())
-        .args(["query", "-c", "INSERT INTO s.t VALUES (1, 'a');\nSELECT FROM WHERE"])
+        .args([
+            "query",
+            "-c",
+            "INSERT INTO s.t VALUES (1, 'a');\nSELECT FROM WHERE",
+        ])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("Syntax error"))
         .stderr(predicate::str::contains(":2:"));
     dap(dir.path())
-        .args(["query", "--format", "csv", "-c", "SELECT COUNT(*) AS n FROM s.t"])
+        .args([
+            "query",
+            "--format",
+            "csv",
+            "-c",
+            "SELECT COUNT(*) AS n FROM s.t",
+        ])
         .assert()
         .success()
         .stdout("n\n0\n");
@@ -112,7 +132,10 @@ fn syntax_error_runs_nothing_and_points_at_the_token() {
 #[test]
 fn usage_errors_exit_2() {
     let dir = tempfile::tempdir().expect("tmp");
-    dap(dir.path()).args(["query", "--format", "xml", "-c", "SELECT 1"]).assert().code(2);
+    dap(dir.path())
+        .args(["query", "--format", "xml", "-c", "SELECT 1"])
+        .assert()
+        .code(2);
     dap(dir.path()).args(["nosuchcommand"]).assert().code(2);
 }
 
@@ -120,7 +143,11 @@ fn usage_errors_exit_2() {
 fn stdin_and_files() {
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("q.sql");
-    std::fs::write(&file, "SELECT ';' AS semi; -- comment; not a statement\nSELECT 2 AS two;").expect("write");
+    std::fs::write(
+        &file,
+        "SELECT ';' AS semi; -- comment; not a statement\nSELECT 2 AS two;",
+    )
+    .expect("write");
     dap(dir.path())
         .args(["query", "--format", "csv"])
         .arg(&file)
@@ -145,16 +172,32 @@ fn persistence_across_processes_and_dml_messages() {
     let dir = tempfile::tempdir().expect("tmp");
     setup(dir.path());
     dap(dir.path())
-        .args(["query", "-c", "INSERT INTO s.t VALUES (1, 'a'), (2, 'b'), (3, 'c')"])
+        .args([
+            "query",
+            "-c",
+            "INSERT INTO s.t VALUES (1, 'a'), (2, 'b'), (3, 'c')",
+        ])
         .assert()
         .success()
-        .stderr(predicate::str::contains("This statement added 3 rows to s.t."));
+        .stderr(predicate::str::contains(
+            "This statement added 3 rows to s.t.",
+        ));
     dap(dir.path())
-        .args(["query", "-c", "CREATE VIEW s.v AS SELECT id FROM s.t WHERE id > 1"])
+        .args([
+            "query",
+            "-c",
+            "CREATE VIEW s.v AS SELECT id FROM s.t WHERE id > 1",
+        ])
         .assert()
         .success();
     dap(dir.path())
-        .args(["query", "--format", "csv", "-c", "SELECT COUNT(*) AS n FROM s.v"])
+        .args([
+            "query",
+            "--format",
+            "csv",
+            "-c",
+            "SELECT COUNT(*) AS n FROM s.v",
+        ])
         .assert()
         .success()
         .stdout("n\n2\n");
@@ -172,7 +215,13 @@ fn dap_toml_and_env_resolution() {
     c.current_dir(dir.path())
         .env_remove("DAP_WAREHOUSE")
         .env_remove("GOOGLE_CLOUD_PROJECT")
-        .args(["query", "--format", "csv", "-c", "CREATE SCHEMA s; CREATE TABLE t AS SELECT 1 AS x; SELECT x FROM `acme.s.t`"])
+        .args([
+            "query",
+            "--format",
+            "csv",
+            "-c",
+            "CREATE SCHEMA s; CREATE TABLE t AS SELECT 1 AS x; SELECT x FROM `acme.s.t`",
+        ])
         .assert()
         .success()
         .stdout("x\n1\n");
@@ -184,7 +233,11 @@ fn transient_warehouse_says_so() {
     let mut c = Command::cargo_bin("dap").expect("bin");
     c.env_remove("DAP_WAREHOUSE")
         .current_dir(std::env::temp_dir())
-        .args(["query", "-c", "CREATE SCHEMA s; CREATE TABLE s.t AS SELECT 1 AS x; SELECT * FROM s.t"])
+        .args([
+            "query",
+            "-c",
+            "CREATE SCHEMA s; CREATE TABLE s.t AS SELECT 1 AS x; SELECT * FROM s.t",
+        ])
         .assert()
         .success()
         .stderr(predicate::str::contains("transient in-memory warehouse"));
@@ -208,12 +261,21 @@ fn concurrent_writers_from_two_processes() {
             .expect("spawn")
     };
     let (a, b) = (spawn(1), spawn(2));
-    let (a, b) = (a.wait_with_output().expect("a"), b.wait_with_output().expect("b"));
+    let (a, b) = (
+        a.wait_with_output().expect("a"),
+        b.wait_with_output().expect("b"),
+    );
     // Blind appends never conflict in Delta: both writers must succeed.
     assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
     assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
     dap(dir.path())
-        .args(["query", "--format", "csv", "-c", "SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS d FROM s.t"])
+        .args([
+            "query",
+            "--format",
+            "csv",
+            "-c",
+            "SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS d FROM s.t",
+        ])
         .assert()
         .success()
         .stdout("n,d\n10,10\n");
@@ -254,7 +316,13 @@ fn killed_writer_leaves_table_at_previous_version() {
     child.kill().expect("SIGKILL"); // SIGKILL on Unix
     let _ = child.wait();
     dap(dir.path())
-        .args(["query", "--format", "csv", "-c", "SELECT COUNT(*) AS n FROM s.t WHERE name = 'kept'"])
+        .args([
+            "query",
+            "--format",
+            "csv",
+            "-c",
+            "SELECT COUNT(*) AS n FROM s.t WHERE name = 'kept'",
+        ])
         .assert()
         .success()
         .stdout("n\n1\n");
