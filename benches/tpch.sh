@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# TPC-H (22 queries, BigQuery dialect, ../shared/tpch) on SF1 Parquet registered as external tables.
+# Run by hand:  cargo build --release && cargo install tpchgen-cli && benches/tpch.sh
+# Compares with DataFusion 55 (Python bindings, `pip install datafusion==55.0.0`) on the same files,
+# interleaved, median of RUNS runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SF=${SF:-1}
+RUNS=${RUNS:-3}
+DATA=${DATA:-$PWD/target/tpch-sf$SF}
+DAP=${DAP:-$PWD/target/release/dap}
+QUERIES=${QUERIES:-$PWD/../shared/tpch}
+TABLES="customer lineitem nation orders part partsupp region supplier"
+
+if [ ! -f "$DATA/lineitem.parquet" ]; then
+  mkdir -p "$DATA"
+  tpchgen-cli -s "$SF" --format parquet --output-dir "$DATA"
+fi
+WH=$(mktemp -d)
+trap 'rm -rf "$WH"' EXIT
+ddl="CREATE SCHEMA tpch;"
+for t in $TABLES; do
+  ddl+="CREATE EXTERNAL TABLE tpch.$t OPTIONS (format = 'PARQUET', uris = ['$DATA/$t.parquet']);"
+done
+"$DAP" --warehouse "$WH" query -c "$ddl" 2>/dev/null
+
+python3 - "$DAP" "$WH" "$DATA" "$QUERIES" "$RUNS" $TABLES <<'PY'
+import statistics, subprocess, sys, time, pathlib
+dap, wh, data, qdir, runs, tables = sys.argv[1], sys.argv[2], sys.argv[3], pathlib.Path(sys.argv[4]), int(sys.argv[5]), sys.argv[6:]
+try:
+    import datafusion
+    cfg = datafusion.SessionConfig().set("datafusion.sql_parser.dialect", "BigQuery")
+    ctx = datafusion.SessionContext(cfg)
+    ctx.sql("CREATE SCHEMA tpch").collect()
+    for t in tables:
+        ctx.sql(f"CREATE EXTERNAL TABLE tpch.{t} STORED AS PARQUET LOCATION '{data}/{t}.parquet'").collect()
+except Exception as e:  # datafusion not installed
+    print(f"(datafusion python unavailable: {e})", file=sys.stderr)
+    ctx = None
+
+def run_dap(sql_file):
+    t = time.perf_counter()
+    p = subprocess.run([dap, "--warehouse", wh, "query", "--format", "csv", str(sql_file)], capture_output=True, text=True)
+    dt = time.perf_counter() - t
+    return dt if p.returncode == 0 else None, p.stderr.strip().splitlines()[0] if p.returncode else ""
+
+def run_df(sql):
+    if ctx is None:
+        return None
+    t = time.perf_counter()
+    try:
+        ctx.sql(sql).collect()
+    except Exception:
+        return None
+    return time.perf_counter() - t
+
+tot_d = tot_f = 0.0
+both = 0
+print(f"{'query':6} {'dap s':>8} {'datafusion s':>13}")
+for q in sorted(qdir.glob("q*.sql")):
+    sql = q.read_text()
+    d_times, f_times, err = [], [], ""
+    for _ in range(runs):
+        d, err = run_dap(q)
+        f = run_df(sql)
+        if d is not None: d_times.append(d)
+        if f is not None: f_times.append(f)
+    d = statistics.median(d_times) if d_times else None
+    f = statistics.median(f_times) if f_times else None
+    if d is not None and f is not None:
+        tot_d += d; tot_f += f; both += 1
+    fmt = lambda x: f"{x:8.3f}" if x is not None else "    FAIL"
+    print(f"{q.stem:6} {fmt(d)} {fmt(f):>13}  {err[:90] if d is None else ''}")
+print(f"total over the {both} queries both ran: dap {tot_d:.2f} s, datafusion {tot_f:.2f} s")
+PY
