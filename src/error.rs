@@ -64,7 +64,7 @@ pub enum DapError {
     #[error("Already Exists: {kind} {name}")]
     AlreadyExists { kind: ObjectKind, name: String },
 
-    #[error("{name} is a {actual}, not a {expected}")]
+    #[error("{name} is {actual_article} {actual}, not {expected_article} {expected}", actual_article = article(actual), expected_article = article(expected))]
     WrongKind {
         name: String,
         actual: ObjectKind,
@@ -195,4 +195,11 @@ fn datafusion_location(e: &DataFusionError) -> Option<Location> {
         line: span.start.line,
         column: span.start.column,
     })
+}
+
+fn article(kind: &ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::ExternalTable => "an",
+        _ => "a",
+    }
 }

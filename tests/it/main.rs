@@ -327,3 +327,36 @@ fn killed_writer_leaves_table_at_previous_version() {
         .success()
         .stdout("n\n1\n");
 }
+
+#[test]
+fn external_tables_read_files_and_drop_keeps_them() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let csv = dir.path().join("people.csv");
+    std::fs::write(&csv, "id,name\n1,ada\n2,grace\n").expect("write");
+    let wh = dir.path().join("wh");
+    let ddl = format!(
+        "CREATE SCHEMA s; CREATE EXTERNAL TABLE s.people OPTIONS (format = 'CSV', uris = ['{}'], skip_leading_rows = 1)",
+        csv.display()
+    );
+    dap(&wh).args(["query", "-c", &ddl]).assert().success();
+    dap(&wh)
+        .args(["query", "--format", "csv", "-c", "SELECT name FROM s.people ORDER BY id; SELECT table_type FROM s.INFORMATION_SCHEMA.TABLES"])
+        .assert()
+        .success()
+        .stdout("name\nada\ngrace\ntable_type\nEXTERNAL\n");
+    dap(&wh)
+        .args(["query", "-c", "DROP TABLE s.people"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "is an External table, not a Table",
+        ));
+    dap(&wh)
+        .args(["query", "-c", "DROP EXTERNAL TABLE s.people"])
+        .assert()
+        .success();
+    assert!(
+        csv.is_file(),
+        "dropping an external table never deletes its files"
+    );
+}
