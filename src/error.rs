@@ -114,6 +114,14 @@ pub enum DapError {
 
     #[error("interrupted")]
     Interrupted,
+
+    /// An error pinned to the place in the SQL text it is about (e.g. the missing table's name).
+    #[error("{source}")]
+    Located {
+        location: Location,
+        #[source]
+        source: Box<DapError>,
+    },
 }
 
 pub type Result<T, E = DapError> = std::result::Result<T, E>;
@@ -183,6 +191,7 @@ impl DapError {
     pub fn location(&self) -> Option<Location> {
         match self {
             DapError::Syntax { location, .. } => *location,
+            DapError::Located { location, .. } => Some(*location),
             DapError::DataFusion(e) => datafusion_location(e),
             _ => None,
         }

@@ -158,12 +158,11 @@ impl Engine {
             None => Warehouse::in_memory(),
         });
         let temp = Arc::new(TempTables::new());
-        let default_schema = opts
-            .default_dataset
-            .clone()
-            .unwrap_or_else(|| NO_DEFAULT_DATASET.into());
+        // dap resolves unqualified table names itself (engine::rewrite); DataFusion's default
+        // schema is only consulted for table functions, so it points at no dataset.
+        let default_schema = NO_DEFAULT_DATASET;
         let config = SessionConfig::new()
-            .with_default_catalog_and_schema(&opts.project, &default_schema)
+            .with_default_catalog_and_schema(&opts.project, default_schema)
             .with_create_default_catalog_and_schema(false)
             .with_bigquery_features();
         let mut runtime = RuntimeEnvBuilder::new();
@@ -247,9 +246,10 @@ impl Engine {
 
     /// Runs one parsed statement.
     pub async fn execute(&self, stmt: ParsedStatement) -> Result<StatementOutput> {
+        let original = stmt.statement.clone();
         let result = self.dispatch(stmt).await;
         self.temp.clear();
-        result
+        result.map_err(|e| locate(e, &original))
     }
 
     pub(crate) fn resolver<'a>(&'a self, state: &'a SessionState) -> Resolver<'a> {
@@ -313,6 +313,48 @@ impl Engine {
     /// Tells on stderr-facing callers whether a statement created state in a transient warehouse.
     pub fn is_transient(&self) -> bool {
         self.warehouse.is_transient()
+    }
+}
+
+/// Pins a "Not found: Table" error to the table's name in the statement.
+fn locate(e: DapError, stmt: &Statement) -> DapError {
+    use datafusion::sql::sqlparser::ast::{Spanned, Visit, Visitor};
+    use std::ops::ControlFlow;
+    let DapError::NotFound { name, .. } = &e else {
+        return e;
+    };
+    let Some(table) = name.rsplit('.').next().map(str::to_string) else {
+        return e;
+    };
+    struct Find(String, Option<Location>);
+    impl Visitor for Find {
+        type Break = ();
+        fn pre_visit_relation(
+            &mut self,
+            rel: &datafusion::sql::sqlparser::ast::ObjectName,
+        ) -> ControlFlow<()> {
+            let parts = crate::lakehouse::names::name_parts(rel);
+            if parts.last() == Some(&self.0) {
+                let start = rel.span().start;
+                if start.line > 0 {
+                    self.1 = Some(Location {
+                        line: start.line,
+                        column: start.column,
+                    });
+                    return ControlFlow::Break(());
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut find = Find(table, None);
+    let _ = stmt.visit(&mut find);
+    match find.1 {
+        Some(location) => DapError::Located {
+            location,
+            source: Box::new(e),
+        },
+        None => e,
     }
 }
 

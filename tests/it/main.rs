@@ -8,7 +8,9 @@ use predicates::prelude::*;
 
 fn dap(wh: &std::path::Path) -> Command {
     let mut c = Command::cargo_bin("dap").expect("binary built");
-    c.env_remove("DAP_WAREHOUSE")
+    // Run outside the repository so its dap.toml does not apply.
+    c.current_dir(std::env::temp_dir())
+        .env_remove("DAP_WAREHOUSE")
         .env_remove("GOOGLE_CLOUD_PROJECT")
         .arg("--warehouse")
         .arg(wh);
@@ -94,7 +96,7 @@ fn stops_at_first_error_with_position() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("error: Not found: Table dap:s.missing"))
-        .stderr(predicate::str::contains("-c #1:2:1"));
+        .stderr(predicate::str::contains("-c #1:2:15"));
     dap(dir.path())
         .args(["query", "--format", "csv", "-c", "SELECT id FROM s.t"])
         .assert()
@@ -253,6 +255,7 @@ fn concurrent_writers_from_two_processes() {
             .map(|i| format!("INSERT INTO s.t VALUES ({}, 'w')", k * 100 + i))
             .collect();
         StdCommand::new(&bin)
+            .current_dir(std::env::temp_dir())
             .arg("--warehouse")
             .arg(dir.path())
             .args(["query", "-c", &sql.join(";")])
@@ -291,6 +294,7 @@ fn killed_writer_leaves_table_at_previous_version() {
         .success();
     let bin = assert_cmd::cargo::cargo_bin("dap");
     let mut child = StdCommand::new(&bin)
+        .current_dir(std::env::temp_dir())
         .arg("--warehouse")
         .arg(dir.path())
         .args([
