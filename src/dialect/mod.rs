@@ -7,6 +7,7 @@
 pub mod casts;
 pub mod naming;
 pub mod types;
+pub mod unnest;
 
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::SessionConfig;

@@ -143,6 +143,7 @@ pub(crate) async fn plan_statement(
     resolver.resolve(&mut stmt).await?;
     name_anonymous_columns(&mut stmt);
     crate::dialect::casts::map_cast_types(&mut stmt);
+    crate::dialect::unnest::alias_unnest_columns(&mut stmt);
     Ok(resolver
         .state
         .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
