@@ -27,6 +27,10 @@ fn map(ty: &mut DataType) {
             DataType::Decimal(ExactNumberInfo::PrecisionAndScale(76, 38))
         }
         DataType::Bytes(_) => DataType::Bytea,
+        // BigQuery TIMESTAMP is an absolute point in time, shown in UTC.
+        DataType::Timestamp(p, TimezoneInfo::None) => {
+            DataType::Timestamp(*p, TimezoneInfo::WithTimeZone)
+        }
         _ => return,
     };
     *ty = new;

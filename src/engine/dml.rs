@@ -52,7 +52,7 @@ fn assignable(src: &DataType, dst: &Field) -> bool {
         ("INT64", "NUMERIC" | "BIGNUMERIC" | "FLOAT64")
             | ("NUMERIC", "BIGNUMERIC" | "FLOAT64")
             | ("BIGNUMERIC", "FLOAT64")
-            // Literal coercion: `1.5` into NUMERIC, `TIMESTAMP '...'` (planned as DATETIME).
+            // Literal coercion: `1.5` into NUMERIC; DATETIME into TIMESTAMP (read as UTC).
             | ("FLOAT64", "NUMERIC" | "BIGNUMERIC")
             | ("DATETIME", "TIMESTAMP")
             | ("STRING", "DATE" | "DATETIME" | "TIME" | "TIMESTAMP" | "JSON")
