@@ -246,15 +246,15 @@ impl Engine {
     }
 
     pub(super) async fn update(&self, update: Update) -> Result<StatementOutput> {
-        if update.from.is_some() {
-            return Err(DapError::not_supported("UPDATE ... FROM (use MERGE)"));
-        }
         if !update.table.joins.is_empty() {
             return Err(DapError::not_supported("UPDATE with joins"));
         }
         let Some(selection) = &update.selection else {
             return Err(DapError::Invalid("UPDATE must have a WHERE clause".into()));
         };
+        if let Some(from) = &update.from {
+            return Box::pin(self.update_from(&update, from, selection)).await;
+        }
         let TableFactor::Table { name: target, .. } = &update.table.relation else {
             return Err(DapError::Invalid("UPDATE needs a table name".into()));
         };
@@ -297,6 +297,37 @@ impl Engine {
             "This statement modified {} in {name}.",
             rows(metrics.num_updated_rows)
         )))
+    }
+
+    /// `UPDATE t SET ... FROM s WHERE cond` is `MERGE t USING s ON cond WHEN MATCHED THEN UPDATE
+    /// SET ...`: same rows, and the same error when a target row matches several source rows.
+    async fn update_from(
+        &self,
+        update: &Update,
+        from: &datafusion::sql::sqlparser::ast::UpdateTableFromKind,
+        selection: &datafusion::sql::sqlparser::ast::Expr,
+    ) -> Result<StatementOutput> {
+        use datafusion::sql::sqlparser::ast::UpdateTableFromKind;
+        let (UpdateTableFromKind::AfterSet(tables) | UpdateTableFromKind::BeforeSet(tables)) = from;
+        let [source] = tables.as_slice() else {
+            return Err(DapError::not_supported("UPDATE ... FROM several tables"));
+        };
+        if !source.joins.is_empty() {
+            return Err(DapError::not_supported("UPDATE ... FROM with joins"));
+        }
+        let sets: Vec<String> = update.assignments.iter().map(|a| a.to_string()).collect();
+        let sql = format!(
+            "MERGE {} USING {} ON {selection} WHEN MATCHED THEN UPDATE SET {}",
+            update.table.relation,
+            source.relation,
+            sets.join(", ")
+        );
+        let Statement::Merge(merge) = super::script::parse_one(&sql)? else {
+            return Err(DapError::Invalid(
+                "UPDATE ... FROM could not be rewritten".into(),
+            ));
+        };
+        self.merge(merge).await
     }
 
     pub(super) async fn delete(&self, delete: Delete) -> Result<StatementOutput> {
