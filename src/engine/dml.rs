@@ -151,7 +151,7 @@ impl Engine {
             ));
         };
         let mut out = Vec::with_capacity(p.expr.len());
-        for (i, e) in p.expr.iter().enumerate() {
+        for e in &p.expr {
             let e = e.clone().unalias();
             if e.exists(|x| {
                 Ok(matches!(
@@ -162,7 +162,6 @@ impl Engine {
                 return Err(DapError::not_supported("subqueries in DML expressions"));
             }
             let ty = datafusion::logical_expr::ExprSchemable::get_type(&e, p.input.schema())?;
-            let _ = i;
             out.push((e, ty));
         }
         Ok(out)

@@ -68,8 +68,7 @@ impl Warehouse {
     /// Opens the warehouse at a directory or URL (`file://`, `memory://`). The directory is created
     /// if missing.
     pub fn open(location: &str) -> Result<Warehouse> {
-        if let Some(rest) = location.strip_prefix("memory://") {
-            let _ = rest;
+        if location.starts_with("memory://") {
             return Ok(Warehouse::in_memory());
         }
         let dir = match location.strip_prefix("file://") {
