@@ -180,12 +180,8 @@ impl Engine {
         } else {
             "created a new table named"
         };
-        let handle = match existing {
-            Some(t) => t,
-            None => self.warehouse.delta_handle(&name)?,
-        };
-        let mut builder = handle.write(Vec::<RecordBatch>::new());
-        if let Some(query) = ct.query {
+        // Plan (and validate) everything before anything is written.
+        let input = if let Some(query) = ct.query {
             if !ct.columns.is_empty() {
                 return Err(DapError::not_supported(
                     "CREATE TABLE with both a column list and AS SELECT",
@@ -194,7 +190,7 @@ impl Engine {
             let plan = self.plan(Statement::Query(query)).await?;
             let schema: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
             check_storable(&schema)?;
-            builder = builder.with_input_plan(nullable_plan(plan)?);
+            nullable_plan(plan)?
         } else {
             if ct.columns.is_empty() {
                 return Err(DapError::Invalid(format!(
@@ -213,9 +209,15 @@ impl Engine {
             let schema = Arc::new(Schema::new(fields));
             kernel_schema(&schema)?;
             let batch = RecordBatch::new_empty(schema.clone());
-            let df = self.context().read_batch(batch)?;
-            builder = builder.with_input_plan(df.into_unoptimized_plan());
-        }
+            self.context().read_batch(batch)?.into_unoptimized_plan()
+        };
+        let handle = match existing {
+            Some(t) => t,
+            None => self.warehouse.delta_handle(&name)?,
+        };
+        let builder = handle
+            .write(Vec::<RecordBatch>::new())
+            .with_input_plan(input);
         let mode = if verb.starts_with("replaced") {
             SaveMode::Overwrite
         } else {
@@ -228,9 +230,12 @@ impl Engine {
         if mode == SaveMode::Overwrite {
             builder = builder.with_schema_mode(SchemaMode::Overwrite);
         }
-        builder
-            .await
-            .map_err(|e| DapError::delta(name.to_string(), e))?;
+        if let Err(e) = builder.await {
+            if mode == SaveMode::ErrorIfExists {
+                self.warehouse.discard_failed_create(&name);
+            }
+            return Err(DapError::delta(name.to_string(), e));
+        }
         msg(format!(
             "This statement {verb} {}.",
             name.sql().trim_matches('`')

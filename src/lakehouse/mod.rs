@@ -325,6 +325,17 @@ impl Warehouse {
             .map_err(|e| DapError::delta(name.to_string(), e))
     }
 
+    /// After a failed CREATE: removes the directory [`Warehouse::delta_handle`] made, unless a
+    /// Delta log was committed there.
+    pub fn discard_failed_create(&self, name: &TableName) {
+        if let Some(dir) = &self.local_dir {
+            let table_dir = dir.join(&name.dataset).join(&name.table);
+            if !table_dir.join("_delta_log").exists() {
+                let _ = std::fs::remove_dir_all(&table_dir);
+            }
+        }
+    }
+
     /// Loads a Delta table, at its latest version or as of a point in time.
     pub async fn open_delta(
         &self,
