@@ -55,19 +55,11 @@ fn decimal_text(v: String, scale: i8) -> String {
     }
 }
 
+/// FLOAT64 in JSON: a number, or `"NaN"` / `"Infinity"` / `"-Infinity"` as strings.
 fn float_json(f: f64) -> String {
-    if f.is_nan() {
-        "\"NaN\"".into()
-    } else if f.is_infinite() {
-        if f > 0.0 {
-            "\"Infinity\"".into()
-        } else {
-            "\"-Infinity\"".into()
-        }
-    } else {
-        serde_json::Number::from_f64(f)
-            .map(|n| n.to_string())
-            .unwrap_or_else(|| "null".into())
+    match serde_json::Number::from_f64(f) {
+        Some(n) => n.to_string(),
+        None => format!("\"{}\"", float_text(f)),
     }
 }
 
