@@ -17,6 +17,14 @@ fn dap(wh: &std::path::Path) -> Command {
     c
 }
 
+/// Runs SQL with `--format csv` and expects success.
+fn csv(wh: &std::path::Path, sql: &str) -> assert_cmd::assert::Assert {
+    dap(wh)
+        .args(["query", "--format", "csv", "-c", sql])
+        .assert()
+        .success()
+}
+
 fn setup(wh: &std::path::Path) {
     dap(wh)
         .args([
@@ -53,11 +61,7 @@ fn json_encoding_of_every_type() {
 fn formats_csv_ndjson_markdown() {
     let dir = tempfile::tempdir().expect("tmp");
     let sql = "SELECT 1 AS a, 'x,y' AS b UNION ALL SELECT 2, NULL ORDER BY a";
-    dap(dir.path())
-        .args(["query", "--format", "csv", "-c", sql])
-        .assert()
-        .success()
-        .stdout("a,b\n1,\"x,y\"\n2,\n");
+    csv(dir.path(), sql).stdout("a,b\n1,\"x,y\"\n2,\n");
     dap(dir.path())
         .args(["query", "--format", "ndjson", "-c", sql])
         .assert()
@@ -97,11 +101,7 @@ fn stops_at_first_error_with_position() {
         .code(1)
         .stderr(predicate::str::contains("error: Not found: Table dap:s.missing"))
         .stderr(predicate::str::contains("-c #1:2:15"));
-    dap(dir.path())
-        .args(["query", "--format", "csv", "-c", "SELECT id FROM s.t"])
-        .assert()
-        .success()
-        .stdout("id\n1\n");
+    csv(dir.path(), "SELECT id FROM s.t").stdout("id\n1\n");
 }
 
 #[test]
@@ -118,17 +118,7 @@ fn syntax_error_runs_nothing_and_points_at_the_token() {
         .code(1)
         .stderr(predicate::str::contains("Syntax error"))
         .stderr(predicate::str::contains(":2:"));
-    dap(dir.path())
-        .args([
-            "query",
-            "--format",
-            "csv",
-            "-c",
-            "SELECT COUNT(*) AS n FROM s.t",
-        ])
-        .assert()
-        .success()
-        .stdout("n\n0\n");
+    csv(dir.path(), "SELECT COUNT(*) AS n FROM s.t").stdout("n\n0\n");
 }
 
 #[test]
@@ -192,17 +182,7 @@ fn persistence_across_processes_and_dml_messages() {
         ])
         .assert()
         .success();
-    dap(dir.path())
-        .args([
-            "query",
-            "--format",
-            "csv",
-            "-c",
-            "SELECT COUNT(*) AS n FROM s.v",
-        ])
-        .assert()
-        .success()
-        .stdout("n\n2\n");
+    csv(dir.path(), "SELECT COUNT(*) AS n FROM s.v").stdout("n\n2\n");
 }
 
 #[test]
@@ -271,17 +251,11 @@ fn concurrent_writers_from_two_processes() {
     // Blind appends never conflict in Delta: both writers must succeed.
     assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
     assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
-    dap(dir.path())
-        .args([
-            "query",
-            "--format",
-            "csv",
-            "-c",
-            "SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS d FROM s.t",
-        ])
-        .assert()
-        .success()
-        .stdout("n,d\n10,10\n");
+    csv(
+        dir.path(),
+        "SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS d FROM s.t",
+    )
+    .stdout("n,d\n10,10\n");
 }
 
 #[test]
@@ -319,35 +293,29 @@ fn killed_writer_leaves_table_at_previous_version() {
     );
     child.kill().expect("SIGKILL"); // SIGKILL on Unix
     let _ = child.wait();
-    dap(dir.path())
-        .args([
-            "query",
-            "--format",
-            "csv",
-            "-c",
-            "SELECT COUNT(*) AS n FROM s.t WHERE name = 'kept'",
-        ])
-        .assert()
-        .success()
-        .stdout("n\n1\n");
+    csv(
+        dir.path(),
+        "SELECT COUNT(*) AS n FROM s.t WHERE name = 'kept'",
+    )
+    .stdout("n\n1\n");
 }
 
 #[test]
 fn external_tables_read_files_and_drop_keeps_them() {
     let dir = tempfile::tempdir().expect("tmp");
-    let csv = dir.path().join("people.csv");
-    std::fs::write(&csv, "id,name\n1,ada\n2,grace\n").expect("write");
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, "id,name\n1,ada\n2,grace\n").expect("write");
     let wh = dir.path().join("wh");
     let ddl = format!(
         "CREATE SCHEMA s; CREATE EXTERNAL TABLE s.people OPTIONS (format = 'CSV', uris = ['{}'], skip_leading_rows = 1)",
-        csv.display()
+        file.display()
     );
     dap(&wh).args(["query", "-c", &ddl]).assert().success();
-    dap(&wh)
-        .args(["query", "--format", "csv", "-c", "SELECT name FROM s.people ORDER BY id; SELECT table_type FROM s.INFORMATION_SCHEMA.TABLES"])
-        .assert()
-        .success()
-        .stdout("name\nada\ngrace\ntable_type\nEXTERNAL\n");
+    csv(
+        &wh,
+        "SELECT name FROM s.people ORDER BY id; SELECT table_type FROM s.INFORMATION_SCHEMA.TABLES",
+    )
+    .stdout("name\nada\ngrace\ntable_type\nEXTERNAL\n");
     dap(&wh)
         .args(["query", "-c", "DROP TABLE s.people"])
         .assert()
@@ -360,7 +328,7 @@ fn external_tables_read_files_and_drop_keeps_them() {
         .assert()
         .success();
     assert!(
-        csv.is_file(),
+        file.is_file(),
         "dropping an external table never deletes its files"
     );
 }
