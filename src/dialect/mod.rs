@@ -5,12 +5,26 @@
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/introduction>.
 
 pub mod casts;
+pub mod functions;
 pub mod naming;
+pub mod tokens;
 pub mod types;
 pub mod unnest;
 
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::SessionConfig;
+use datafusion::sql::sqlparser::ast::Statement;
+
+use crate::error::Result;
+
+/// BigQuery's AST rewrites, applied to every statement after dap resolved its table names and
+/// before DataFusion plans it. Order matters: each step sees the output of the previous one.
+pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
+    naming::name_anonymous_columns(stmt);
+    casts::map_cast_types(stmt);
+    unnest::alias_unnest_columns(stmt);
+    Ok(())
+}
 
 /// Adds BigQuery's dialect and semantics to a DataFusion session.
 pub trait BigQueryFeatures {
@@ -37,6 +51,25 @@ impl BigQueryFeatures for SessionConfig {
 
 impl BigQueryFeatures for SessionStateBuilder {
     fn with_bigquery_features(self) -> Self {
-        self.with_default_features()
+        let mut builder = self.with_default_features();
+        // Later registrations win, so BigQuery's functions replace built-ins of the same name.
+        let scalars = builder.scalar_functions().get_or_insert_with(Vec::new);
+        scalars.extend(functions::scalar_functions());
+        let all = std::mem::take(scalars);
+        *scalars = functions::safe::with_safe_twins(all);
+        builder
+            .aggregate_functions()
+            .get_or_insert_with(Vec::new)
+            .extend(functions::aggregate_functions());
+        builder
+            .window_functions()
+            .get_or_insert_with(Vec::new)
+            .extend(functions::window_functions());
+        // dap's planners come first so they see an expression before DataFusion's do.
+        let planners = builder.expr_planners().get_or_insert_with(Vec::new);
+        let mut ours = functions::expr_planners();
+        ours.append(planners);
+        *planners = ours;
+        builder
     }
 }

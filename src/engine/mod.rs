@@ -27,7 +27,6 @@ use datafusion::sql::sqlparser::ast::Statement;
 use parking_lot::RwLock;
 
 use crate::dialect::BigQueryFeatures;
-use crate::dialect::naming::name_anonymous_columns;
 use crate::error::{DapError, Location, Result};
 use crate::lakehouse::Warehouse;
 use crate::lakehouse::catalog::{SessionAccess, WarehouseCatalog};
@@ -141,9 +140,7 @@ pub(crate) async fn plan_statement(
     mut stmt: Statement,
 ) -> Result<LogicalPlan> {
     resolver.resolve(&mut stmt).await?;
-    name_anonymous_columns(&mut stmt);
-    crate::dialect::casts::map_cast_types(&mut stmt);
-    crate::dialect::unnest::alias_unnest_columns(&mut stmt);
+    crate::dialect::rewrite_statement(&mut stmt)?;
     Ok(resolver
         .state
         .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(

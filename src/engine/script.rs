@@ -116,6 +116,7 @@ fn parse_chunk(mut tokens: Vec<TokenWithSpan>) -> Result<ParsedStatement> {
         .map(|t| t.span.end)
         .unwrap_or(datafusion::sql::sqlparser::tokenizer::Location { line: 1, column: 1 });
     tokens.push(TokenWithSpan::at(Token::EOF, end, end));
+    crate::dialect::tokens::rewrite_tokens(&mut tokens);
     let mut parser = Parser::new(&BigQueryDialect).with_tokens_with_locations(tokens);
     let statement = parser.parse_statement().map_err(syntax_error)?;
     if parser.peek_token().token != Token::EOF {

@@ -1,0 +1,48 @@
+//! BigQuery's function library, registered into DataFusion by
+//! [`crate::dialect::BigQueryFeatures::with_bigquery_features`].
+//!
+//! One file per function or small family; each file cites the BigQuery reference page it follows
+//! and has its sqllogictest file (`tests/slt/functions_<family>.slt`). A family exposes some of:
+//! `scalar_functions()`, `aggregate_functions()`, `window_functions()`, `expr_planners()`; this
+//! module collects them. Functions registered here replace DataFusion's built-ins of the same name.
+//!
+//! Errors that BigQuery raises at run time (overflow, division by zero, bad input) are
+//! [`DataFusionError::Execution`](datafusion::error::DataFusionError::Execution) with BigQuery's
+//! wording; the `SAFE.` prefix ([`safe`]) turns them into NULL.
+//!
+//! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/functions-all>.
+
+pub mod safe;
+
+use std::sync::Arc;
+
+use datafusion::logical_expr::planner::ExprPlanner;
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
+
+/// BigQuery scalar functions (each also gets a `SAFE.` twin, see [`safe`]).
+pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
+    #[allow(unused_mut)]
+    let mut all: Vec<Arc<ScalarUDF>> = Vec::new();
+    all
+}
+
+/// BigQuery aggregate functions.
+pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
+    #[allow(unused_mut)]
+    let mut all: Vec<Arc<AggregateUDF>> = Vec::new();
+    all
+}
+
+/// BigQuery window (analytic) functions.
+pub fn window_functions() -> Vec<Arc<WindowUDF>> {
+    #[allow(unused_mut)]
+    let mut all: Vec<Arc<WindowUDF>> = Vec::new();
+    all
+}
+
+/// Expression planners (operators, field access); consulted before DataFusion's own.
+pub fn expr_planners() -> Vec<Arc<dyn ExprPlanner>> {
+    #[allow(unused_mut)]
+    let mut all: Vec<Arc<dyn ExprPlanner>> = Vec::new();
+    all
+}
