@@ -46,3 +46,14 @@ pub fn expr_planners() -> Vec<Arc<dyn ExprPlanner>> {
     let mut all: Vec<Arc<dyn ExprPlanner>> = Vec::new();
     all
 }
+
+/// The error for a construct dap cannot evaluate exactly as BigQuery does: the statement fails
+/// with `not supported: <what>` instead of returning different rows.
+pub fn not_supported(what: impl Into<String>) -> datafusion::error::DataFusionError {
+    crate::error::DapError::not_supported(what).into()
+}
+
+/// A run-time error BigQuery raises (overflow, division by zero, bad input), with its wording.
+pub fn bq_error(message: impl Into<String>) -> datafusion::error::DataFusionError {
+    datafusion::error::DataFusionError::Execution(message.into())
+}
