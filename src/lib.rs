@@ -4,7 +4,7 @@
 //! [`lakehouse`] (warehouse layout, names, Delta tables, views, external tables) →
 //! [`dialect`] (BigQuery parsing, naming and type rules plugged into DataFusion) →
 //! [`engine`] (one execution path: a script of statements in, Arrow batches or messages out) →
-//! [`output`] (table / csv / json / ndjson / markdown rendering) → [`cli`] (flags, exit codes).
+//! [`output`] (table / csv / json / ndjson / markdown rendering) → [`cli`] (flags, exit codes), [`repl`] (the interactive shell).
 
 pub mod cli;
 pub mod config;
@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 pub mod lakehouse;
 pub mod output;
+pub mod repl;
 
 pub use engine::{Engine, EngineOptions, StatementOutput};
 pub use error::{DapError, Result};

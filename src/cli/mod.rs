@@ -3,16 +3,18 @@
 //! Exit codes: 0 ok, 1 failure, 2 usage, 130 interrupted.
 
 use std::ffi::OsString;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
-use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
+mod runner;
+
+pub use runner::{Printer, Source, Stop, report, run_source};
+
 use crate::config::{DEFAULT_PROJECT, Project};
-use crate::engine::{Engine, EngineOptions, StatementOutput};
-use crate::error::{DapError, Location};
-use crate::output::{self, Format};
+use crate::engine::{Engine, EngineOptions};
+use crate::output::Format;
 
 #[derive(Debug, Parser)]
 #[command(name = "dap", version, about = "An offline BigQuery in one binary")]
@@ -29,8 +31,9 @@ pub struct Cli {
     /// Memory the engine may use before spilling to disk (e.g. 512M, 2G).
     #[arg(long, global = true, value_parser = parse_size)]
     pub memory_limit: Option<usize>,
+    /// Without a subcommand, dap opens the interactive shell.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -47,6 +50,12 @@ pub enum Command {
         /// Rows printed per result set (default 40 for table and markdown, all otherwise).
         #[arg(long)]
         max_rows: Option<usize>,
+    },
+    /// The interactive SQL shell (also what `dap` alone opens).
+    Shell {
+        /// Statements to run at start-up (default: ~/.daprc when it exists).
+        #[arg(long)]
+        init: Option<PathBuf>,
     },
 }
 
@@ -83,7 +92,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return 1;
         }
     };
+    // The shell handles Ctrl-C itself (it cancels the running statement, not the process).
+    let shell = matches!(cli.command, None | Some(Command::Shell { .. }));
     runtime.block_on(async {
+        if shell {
+            return run_async(cli).await;
+        }
         tokio::select! {
             code = run_async(cli) => code,
             _ = tokio::signal::ctrl_c() => {
@@ -92,11 +106,6 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             }
         }
     })
-}
-
-struct Source {
-    name: String,
-    text: String,
 }
 
 async fn run_async(cli: Cli) -> i32 {
@@ -124,7 +133,14 @@ async fn run_async(cli: Cli) -> i32 {
             .or_else(|| project_file.as_ref().and_then(|p| p.file.dataset.clone())),
         memory_limit: cli.memory_limit,
     };
-    match cli.command {
+    match cli.command.unwrap_or(Command::Shell { init: None }) {
+        Command::Shell { init } => match Engine::new(opts).await {
+            Ok(engine) => crate::repl::run(engine, crate::repl::ReplOptions { init }).await,
+            Err(e) => {
+                eprintln!("error: {e}");
+                1
+            }
+        },
         Command::Query {
             files,
             commands,
@@ -187,96 +203,25 @@ async fn run_async(cli: Cli) -> i32 {
                 Format::Table | Format::Markdown => Some(40),
                 _ => None,
             });
-            run_query(&engine, &sources, format, max_rows).await
-        }
-    }
-}
-
-async fn run_query(
-    engine: &Engine,
-    sources: &[Source],
-    format: Format,
-    max_rows: Option<usize>,
-) -> i32 {
-    let stdout = std::io::stdout();
-    let mut warned_transient = false;
-    for src in sources {
-        let statements = match crate::engine::parse_script(&src.text) {
-            Ok(s) => s,
-            Err(e) => {
-                report(src, &e, None);
-                return 1;
-            }
-        };
-        for stmt in statements {
-            let start_loc = stmt.location;
-            let is_query = matches!(
-                stmt.statement,
-                datafusion::sql::sqlparser::ast::Statement::Query(_)
-            );
-            let started = Instant::now();
-            match engine.execute(stmt).await {
-                Ok(StatementOutput::Rows { schema, batches }) => {
-                    let total: usize = batches.iter().map(|b| b.num_rows()).sum();
-                    let mut out = stdout.lock();
-                    match output::write(&mut out, format, &schema, &batches, max_rows) {
-                        Ok(shown) => {
-                            let _ = out.flush();
-                            if shown < total {
-                                eprintln!(
-                                    "(showing {shown} of {total} rows; use --max-rows to see more)"
-                                );
-                            }
-                        }
-                        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return 0,
-                        Err(e) => {
-                            eprintln!("error: writing output: {e}");
-                            return 1;
-                        }
-                    }
-                    eprintln!(
-                        "({} {}, {:.3} s)",
-                        total,
-                        if total == 1 { "row" } else { "rows" },
-                        started.elapsed().as_secs_f64()
-                    );
-                }
-                Ok(StatementOutput::Message(m)) => {
-                    eprintln!("{m}");
-                    if engine.is_transient() && !is_query && !warned_transient {
-                        warned_transient = true;
-                        eprintln!(
-                            "note: transient in-memory warehouse; use --warehouse DIR to keep tables"
-                        );
-                    }
-                }
-                Err(e) => {
-                    report(src, &e, Some(start_loc));
-                    return 1;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            let mut printer = Printer {
+                format,
+                max_rows,
+                out: &mut out,
+                timing: true,
+                warned_transient: false,
+                more_rows_hint: "use --max-rows to see more",
+            };
+            for src in &sources {
+                match run_source(&engine, src, &mut printer).await {
+                    Ok(()) => {}
+                    Err(Stop::ClosedOutput) => return 0,
+                    Err(Stop::Failed) => return 1,
                 }
             }
+            0
         }
-    }
-    0
-}
-
-/// Prints `error: <message>` and, when known, `--> file:line:column` with the line and a caret.
-fn report(src: &Source, e: &DapError, statement: Option<Location>) {
-    eprintln!("error: {e}");
-    let Some(loc) = e.location().or(statement) else {
-        return;
-    };
-    eprintln!("  --> {}:{}:{}", src.name, loc.line, loc.column);
-    if let Some(line) = src.text.lines().nth(loc.line.saturating_sub(1) as usize) {
-        let width = loc.line.to_string().len();
-        eprintln!("{:width$} |", "");
-        eprintln!("{} | {line}", loc.line);
-        let caret_pad: String = line
-            .chars()
-            .take(loc.column.saturating_sub(1) as usize)
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
-            .collect();
-        eprintln!("{:width$} | {caret_pad}^", "");
     }
 }
 
