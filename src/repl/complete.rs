@@ -189,9 +189,9 @@ mod tests {
 
     #[test]
     fn columns_of_tables_in_the_statement_keywords_and_functions() {
-        assert_eq!(names("SELECT ord FROM orders"), vec!["order_id"]);
+        assert_eq!(complete(&snapshot(), "SELECT ord FROM orders", 10).1, vec!["order", "order_id", "order_items", "orders"]);
         let line = "SELECT e FROM raw.events";
-        assert_eq!(complete(&snapshot(), line, 8).1, vec!["event_id", "except", "exists", "external"]);
+        assert_eq!(complete(&snapshot(), line, 8).1, vec!["else", "end", "event_id", "except", "exists", "external"]);
         assert_eq!(names("SEL"), vec!["SELECT"]);
         assert_eq!(names("select su"), vec!["substr", "sum"]);
     }
