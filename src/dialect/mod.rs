@@ -46,6 +46,8 @@ impl BigQueryFeatures for SessionConfig {
             .set_str("datafusion.sql_parser.parse_float_as_decimal", "false")
             // NULLs sort first in ascending order and last in descending order.
             .set_str("datafusion.sql_parser.default_null_ordering", "nulls_min")
+            // Keep token positions so planning errors point at the offending token.
+            .set_str("datafusion.sql_parser.collect_spans", "true")
     }
 }
 
