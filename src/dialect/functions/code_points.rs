@@ -52,9 +52,20 @@ fn code_point(n: i64) -> Result<char> {
         .ok_or_else(|| bq_error(format!("Invalid code point: {n}")))
 }
 
+/// Appends a code point; code point 0 adds nothing (BigQuery's documented `CHR(0)` is `''`).
+fn push_code_point(out: &mut String, n: i64) -> Result<()> {
+    let c = code_point(n)?;
+    if c != '\0' {
+        out.push(c);
+    }
+    Ok(())
+}
+
 fn chr(a: &[ScalarValue]) -> Result<ScalarValue> {
     let n = int(&a[0], "CHR")?;
-    Ok(str_val(code_point(n)?.to_string()))
+    let mut out = String::new();
+    push_code_point(&mut out, n)?;
+    Ok(str_val(out))
 }
 
 fn to_code_points(a: &[ScalarValue]) -> Result<ScalarValue> {
@@ -69,7 +80,7 @@ fn code_points_to_string(a: &[ScalarValue]) -> Result<ScalarValue> {
     let mut out = String::new();
     for n in int_list(&a[0], "CODE_POINTS_TO_STRING")? {
         match n {
-            Some(n) => out.push(code_point(n)?),
+            Some(n) => push_code_point(&mut out, n)?,
             None => return Ok(ScalarValue::Utf8(None)),
         }
     }

@@ -637,3 +637,22 @@ pub fn named_arguments(stmt: &mut datafusion::sql::sqlparser::ast::Statement) {
         std::ops::ControlFlow::<()>::Continue(())
     });
 }
+
+/// `SUBSTR(..)`/`SUBSTRING(..)` are special syntax in sqlparser; plan them as BigQuery's SUBSTR.
+#[derive(Debug)]
+pub struct SubstrPlanner;
+
+impl datafusion::logical_expr::planner::ExprPlanner for SubstrPlanner {
+    fn plan_substring(
+        &self,
+        args: Vec<datafusion::logical_expr::Expr>,
+    ) -> Result<datafusion::logical_expr::planner::PlannerResult<Vec<datafusion::logical_expr::Expr>>>
+    {
+        let f = udf("substr", &["substring"], same_as_first, substr);
+        Ok(datafusion::logical_expr::planner::PlannerResult::Planned(
+            datafusion::logical_expr::Expr::ScalarFunction(
+                datafusion::logical_expr::expr::ScalarFunction::new_udf(f, args),
+            ),
+        ))
+    }
+}
