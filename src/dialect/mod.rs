@@ -6,6 +6,7 @@
 
 pub mod casts;
 pub mod functions;
+pub mod literals;
 pub mod naming;
 pub mod tokens;
 pub mod types;
@@ -23,6 +24,8 @@ pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
     naming::name_anonymous_columns(stmt);
     casts::map_cast_types(stmt);
     unnest::alias_unnest_columns(stmt);
+    functions::normalize::mode_arguments(stmt);
+    functions::strings::named_arguments(stmt);
     Ok(())
 }
 

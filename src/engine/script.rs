@@ -27,7 +27,7 @@ pub struct ParsedStatement {
 /// Parses every statement of a script.
 pub fn parse_script(sql: &str) -> Result<Vec<ParsedStatement>> {
     let tokens = Tokenizer::new(&BigQueryDialect, sql)
-        .with_unescape(true)
+        .with_unescape(false)
         .tokenize_with_location()
         .map_err(|e| DapError::Syntax {
             message: e.message.clone(),
@@ -116,6 +116,7 @@ fn parse_chunk(mut tokens: Vec<TokenWithSpan>) -> Result<ParsedStatement> {
         .map(|t| t.span.end)
         .unwrap_or(datafusion::sql::sqlparser::tokenizer::Location { line: 1, column: 1 });
     tokens.push(TokenWithSpan::at(Token::EOF, end, end));
+    crate::dialect::literals::rewrite_literal_tokens(&mut tokens)?;
     crate::dialect::tokens::rewrite_tokens(&mut tokens);
     let mut parser = Parser::new(&BigQueryDialect).with_tokens_with_locations(tokens);
     let statement = parser.parse_statement().map_err(syntax_error)?;

@@ -12,7 +12,13 @@
 //!
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/functions-all>.
 
+pub mod code_points;
+pub mod format;
+pub mod normalize;
+pub mod regexp;
+pub mod row_fn;
 pub mod safe;
+pub mod strings;
 
 use std::sync::Arc;
 
@@ -23,6 +29,11 @@ use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     #[allow(unused_mut)]
     let mut all: Vec<Arc<ScalarUDF>> = Vec::new();
+    all.extend(strings::scalar_functions());
+    all.extend(code_points::scalar_functions());
+    all.extend(regexp::scalar_functions());
+    all.extend(normalize::scalar_functions());
+    all.extend(format::scalar_functions());
     all
 }
 
@@ -44,6 +55,7 @@ pub fn window_functions() -> Vec<Arc<WindowUDF>> {
 pub fn expr_planners() -> Vec<Arc<dyn ExprPlanner>> {
     #[allow(unused_mut)]
     let mut all: Vec<Arc<dyn ExprPlanner>> = Vec::new();
+    all.push(Arc::new(strings::SubstrPlanner));
     all
 }
 
