@@ -4,6 +4,7 @@
 //!
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/introduction>.
 
+pub mod case;
 pub mod casts;
 pub mod functions;
 pub mod literals;
@@ -49,6 +50,9 @@ impl BigQueryFeatures for SessionConfig {
             .set_str("datafusion.sql_parser.parse_float_as_decimal", "false")
             // NULLs sort first in ascending order and last in descending order.
             .set_str("datafusion.sql_parser.default_null_ordering", "nulls_min")
+            // Identifiers keep their case; column references are matched case-insensitively by
+            // dap (see [`case`]), table names case-sensitively, as in BigQuery.
+            .set_str("datafusion.sql_parser.enable_ident_normalization", "false")
             // Keep token positions so planning errors point at the offending token.
             .set_str("datafusion.sql_parser.collect_spans", "true")
     }

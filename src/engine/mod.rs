@@ -141,12 +141,61 @@ pub(crate) async fn plan_statement(
 ) -> Result<LogicalPlan> {
     resolver.resolve(&mut stmt).await?;
     crate::dialect::rewrite_statement(&mut stmt)?;
+    let mut spellings = table_column_spellings(resolver.state, &mut stmt).await;
+    crate::dialect::case::declared_names(&mut stmt, &mut spellings);
+    crate::dialect::case::fold_column_case(&mut stmt, &spellings);
+    crate::dialect::case::lowercase_recursive_ctes(&mut stmt);
     Ok(resolver
         .state
         .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
             stmt,
         )))
         .await?)
+}
+
+/// The declared spellings of the columns of every table `stmt` reads (names the catalog does not
+/// know, such as CTEs, are skipped).
+async fn table_column_spellings(
+    state: &SessionState,
+    stmt: &mut Statement,
+) -> crate::dialect::case::Spellings {
+    struct Relations(Vec<datafusion::sql::sqlparser::ast::ObjectName>);
+    impl datafusion::sql::sqlparser::ast::VisitorMut for Relations {
+        type Break = ();
+        fn pre_visit_relation(
+            &mut self,
+            name: &mut datafusion::sql::sqlparser::ast::ObjectName,
+        ) -> std::ops::ControlFlow<()> {
+            self.0.push(name.clone());
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+    let mut relations = Relations(Vec::new());
+    let _ = datafusion::sql::sqlparser::ast::VisitMut::visit(stmt, &mut relations);
+    let mut out = crate::dialect::case::Spellings::default();
+    for name in relations.0 {
+        let parts: Vec<String> = name
+            .0
+            .iter()
+            .filter_map(|p| p.as_ident().map(|i| i.value.clone()))
+            .collect();
+        let reference = match parts.as_slice() {
+            [c, s, t] => {
+                datafusion::common::TableReference::full(c.as_str(), s.as_str(), t.as_str())
+            }
+            [s, t] => datafusion::common::TableReference::partial(s.as_str(), t.as_str()),
+            _ => continue,
+        };
+        let Ok(schema) = state.schema_for_ref(reference.clone()) else {
+            continue;
+        };
+        if let Ok(Some(table)) = schema.table(reference.table()).await {
+            for f in table.schema().fields() {
+                out.add_field(f);
+            }
+        }
+    }
+    out
 }
 
 impl Engine {

@@ -19,7 +19,12 @@ use super::row_fn::{ret_utf8, str_val, string, udf};
 pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     vec![
         udf("normalize", &[], ret_utf8, normalize),
-        udf("normalize_and_casefold", &[], ret_utf8, normalize_and_casefold),
+        udf(
+            "normalize_and_casefold",
+            &[],
+            ret_utf8,
+            normalize_and_casefold,
+        ),
     ]
 }
 
