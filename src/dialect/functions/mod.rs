@@ -13,6 +13,13 @@
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/functions-all>.
 
 pub mod safe;
+pub mod udf;
+pub mod hash;
+pub mod math;
+pub mod parse_numeric;
+pub mod arithmetic;
+pub mod numeric_format;
+pub mod cast;
 
 use std::sync::Arc;
 
@@ -23,6 +30,11 @@ use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     #[allow(unused_mut)]
     let mut all: Vec<Arc<ScalarUDF>> = Vec::new();
+    all.extend(hash::scalar_functions());
+    all.extend(math::scalar_functions());
+    all.extend(parse_numeric::scalar_functions());
+    all.extend(arithmetic::scalar_functions());
+    all.extend(cast::scalar_functions());
     all
 }
 
@@ -44,6 +56,7 @@ pub fn window_functions() -> Vec<Arc<WindowUDF>> {
 pub fn expr_planners() -> Vec<Arc<dyn ExprPlanner>> {
     #[allow(unused_mut)]
     let mut all: Vec<Arc<dyn ExprPlanner>> = Vec::new();
+    all.extend(arithmetic::expr_planners());
     all
 }
 
