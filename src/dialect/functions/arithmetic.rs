@@ -58,9 +58,12 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     [Op::Add, Op::Sub, Op::Mul, Op::Div]
         .into_iter()
         .map(|op| {
-            Udf::new(op.udf_name(), coerce_operands, ret_type(op), move |a, ret| {
-                eval(op, a, ret)
-            })
+            Udf::new(
+                op.udf_name(),
+                coerce_operands,
+                ret_type(op),
+                move |a, ret| eval(op, a, ret),
+            )
             .build()
         })
         .collect()
@@ -116,16 +119,18 @@ fn eval(op: Op, a: &[ArrayRef], ret: &DataType) -> Result<ArrayRef> {
                 Op::Sub => x.checked_sub(y),
                 _ => x.checked_mul(y),
             };
-            let r = r.ok_or_else(|| {
-                bq_error(format!("int64 overflow: {x} {} {y}", op.symbol()))
-            })?;
+            let r =
+                r.ok_or_else(|| bq_error(format!("int64 overflow: {x} {} {y}", op.symbol())))?;
             out.append_value(r);
         }
         return Ok(Arc::new(out.finish()));
     }
     debug_assert_eq!(ret, &DataType::Float64);
     let (x, y) = (as_f64(&a[0])?, as_f64(&a[1])?);
-    let (x, y) = (x.as_primitive::<Float64Type>(), y.as_primitive::<Float64Type>());
+    let (x, y) = (
+        x.as_primitive::<Float64Type>(),
+        y.as_primitive::<Float64Type>(),
+    );
     let mut out = Float64Builder::with_capacity(x.len());
     for (x, y) in x.iter().zip(y.iter()) {
         let (Some(x), Some(y)) = (x, y) else {

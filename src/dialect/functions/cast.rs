@@ -64,9 +64,10 @@ impl VisitorMut for Casts {
                 CastKind::SafeCast | CastKind::TryCast => safe_name(name),
                 CastKind::DoubleColon => return ControlFlow::Continue(()),
             };
-            let arg = std::mem::replace(inner.as_mut(), Expr::value(
-                datafusion::sql::sqlparser::ast::Value::Null,
-            ));
+            let arg = std::mem::replace(
+                inner.as_mut(),
+                Expr::value(datafusion::sql::sqlparser::ast::Value::Null),
+            );
             *expr = call(&name, arg);
         }
         ControlFlow::Continue(())
@@ -93,8 +94,20 @@ fn call(name: &str, arg: Expr) -> Expr {
 /// The cast functions the rewrite calls.
 pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     vec![
-        Udf::new(CAST_INT64, same, |_| Ok(DataType::Int64), |a, _| to_int64(&a[0])).build(),
-        Udf::new(CAST_STRING, same, |_| Ok(DataType::Utf8), |a, _| to_string(&a[0])).build(),
+        Udf::new(
+            CAST_INT64,
+            same,
+            |_| Ok(DataType::Int64),
+            |a, _| to_int64(&a[0]),
+        )
+        .build(),
+        Udf::new(
+            CAST_STRING,
+            same,
+            |_| Ok(DataType::Utf8),
+            |a, _| to_string(&a[0]),
+        )
+        .build(),
     ]
 }
 
@@ -174,7 +187,10 @@ pub fn float_to_int64(f: f64) -> Result<i64> {
     let r = f.round();
     // 2^63 is exactly representable; every f64 below it in magnitude fits.
     if r >= 9_223_372_036_854_775_808.0 || r < -9_223_372_036_854_775_808.0 {
-        return Err(bq_error(format!("int64 out of range: {}", float_to_string(f))));
+        return Err(bq_error(format!(
+            "int64 out of range: {}",
+            float_to_string(f)
+        )));
     }
     Ok(r as i64)
 }
@@ -242,9 +258,8 @@ fn to_string(a: &ArrayRef) -> Result<ArrayRef> {
             for v in b.as_binary::<i32>().iter() {
                 let s = v
                     .map(|b| {
-                        std::str::from_utf8(b).map_err(|_| {
-                            bq_error("Invalid UTF-8 in BYTES cast to STRING")
-                        })
+                        std::str::from_utf8(b)
+                            .map_err(|_| bq_error("Invalid UTF-8 in BYTES cast to STRING"))
                     })
                     .transpose()?;
                 out.append_option(s);
@@ -298,7 +313,11 @@ pub fn float_to_string(f: f64) -> String {
 /// C's `%.<precision>g`.
 fn format_g(f: f64, precision: usize) -> String {
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let sci = format!("{:.*e}", precision - 1, f);
     let Some((mantissa, exp)) = sci.split_once('e') else {

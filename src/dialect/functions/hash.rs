@@ -7,28 +7,42 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BinaryBuilder, Int64Builder,
-};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BinaryBuilder, Int64Builder};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
 use datafusion::logical_expr::ScalarUDF;
 use md5::Md5;
 use sha1::Sha1;
 
-use super::udf::Udf;
 use super::bq_error;
+use super::udf::Udf;
 
 /// The hash family's scalar functions.
 pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     vec![
-        Udf::new("farm_fingerprint", coerce_bytes, |_| Ok(DataType::Int64), farm).build(),
-        Udf::new("md5", coerce_bytes, ret_bytes, |a, _| digest(a, |b| md5_bytes(b))).build(),
-        Udf::new("sha1", coerce_bytes, ret_bytes, |a, _| digest(a, |b| sha1_bytes(b))).build(),
-        Udf::new("sha256", coerce_bytes, ret_bytes, |a, _| digest(a, |b| sha256_bytes(b)))
-            .build(),
-        Udf::new("sha512", coerce_bytes, ret_bytes, |a, _| digest(a, |b| sha512_bytes(b)))
-            .build(),
+        Udf::new(
+            "farm_fingerprint",
+            coerce_bytes,
+            |_| Ok(DataType::Int64),
+            farm,
+        )
+        .build(),
+        Udf::new("md5", coerce_bytes, ret_bytes, |a, _| {
+            digest(a, |b| md5_bytes(b))
+        })
+        .build(),
+        Udf::new("sha1", coerce_bytes, ret_bytes, |a, _| {
+            digest(a, |b| sha1_bytes(b))
+        })
+        .build(),
+        Udf::new("sha256", coerce_bytes, ret_bytes, |a, _| {
+            digest(a, |b| sha256_bytes(b))
+        })
+        .build(),
+        Udf::new("sha512", coerce_bytes, ret_bytes, |a, _| {
+            digest(a, |b| sha512_bytes(b))
+        })
+        .build(),
     ]
 }
 

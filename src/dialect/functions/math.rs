@@ -38,10 +38,18 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
         f1("ln", |x| log_arg("LN", x).map(f64::ln)),
         f1("log10", |x| log_arg("LOG10", x).map(f64::log10)),
         f1("exp", |x| finite("EXP", x, x.exp())),
-        f1("acos", |x| domain("ACOS", x, (-1.0..=1.0).contains(&x), x.acos())),
-        f1("asin", |x| domain("ASIN", x, (-1.0..=1.0).contains(&x), x.asin())),
-        f1("acosh", |x| domain("ACOSH", x, x >= 1.0 || x.is_nan(), x.acosh())),
-        f1("atanh", |x| domain("ATANH", x, x.abs() < 1.0 || x.is_nan(), x.atanh())),
+        f1("acos", |x| {
+            domain("ACOS", x, (-1.0..=1.0).contains(&x), x.acos())
+        }),
+        f1("asin", |x| {
+            domain("ASIN", x, (-1.0..=1.0).contains(&x), x.asin())
+        }),
+        f1("acosh", |x| {
+            domain("ACOSH", x, x >= 1.0 || x.is_nan(), x.acosh())
+        }),
+        f1("atanh", |x| {
+            domain("ATANH", x, x.abs() < 1.0 || x.is_nan(), x.atanh())
+        }),
         f1("cot", |x| nonzero("COT", x).map(|x| 1.0 / x.tan())),
         f1("coth", |x| nonzero("COTH", x).map(|x| 1.0 / x.tanh())),
         f1("csc", |x| nonzero("CSC", x).map(|x| 1.0 / x.sin())),
@@ -63,9 +71,9 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
                     let v = log_arg("LOG", x.value(i))?;
                     match base {
                         None => Ok(Some(v.ln())),
-                        Some(b) if b <= 0.0 || b == 1.0 => Err(bq_error(format!(
-                            "Argument BASE to LOG is invalid: {b}"
-                        ))),
+                        Some(b) if b <= 0.0 || b == 1.0 => {
+                            Err(bq_error(format!("Argument BASE to LOG is invalid: {b}")))
+                        }
                         Some(b) => Ok(Some(v.ln() / b.ln())),
                     }
                 })
@@ -79,7 +87,10 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
             test_float(a, f64::is_infinite)
         })
         .build(),
-        Udf::new("is_nan", coerce_float, ret_bool, |a, _| test_float(a, f64::is_nan)).build(),
+        Udf::new("is_nan", coerce_float, ret_bool, |a, _| {
+            test_float(a, f64::is_nan)
+        })
+        .build(),
         Udf::new("safe_divide", coerce_float, ret_float, |a, _| {
             float2(a, |x, y| if y == 0.0 { None } else { Some(x / y) })
         })
@@ -99,13 +110,21 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
         Udf::new("safe_negate", coerce_same, ret_first, |a, _| negate(a)).build(),
         Udf::new("div", coerce_int, ret_first, |a, _| int_div_mod(a, true)).build(),
         Udf::new("mod", coerce_int, ret_first, |a, _| int_div_mod(a, false)).build(),
-        Udf::new("range_bucket", coerce_range_bucket, |_| Ok(DataType::Int64), range_bucket)
-            .build(),
+        Udf::new(
+            "range_bucket",
+            coerce_range_bucket,
+            |_| Ok(DataType::Int64),
+            range_bucket,
+        )
+        .build(),
         Udf::new("euclidean_distance", coerce_vectors, ret_float, |a, _| {
             distance(a, euclidean)
         })
         .build(),
-        Udf::new("cosine_distance", coerce_vectors, ret_float, |a, _| distance(a, cosine)).build(),
+        Udf::new("cosine_distance", coerce_vectors, ret_float, |a, _| {
+            distance(a, cosine)
+        })
+        .build(),
     ]
 }
 
@@ -216,7 +235,9 @@ fn is_numeric_arg(t: &DataType) -> Result<bool> {
     if is_int(t) || t.is_floating() {
         Ok(true)
     } else if matches!(t, DataType::Decimal128(..) | DataType::Decimal256(..)) {
-        Err(not_supported("NUMERIC/BIGNUMERIC arguments to this math function"))
+        Err(not_supported(
+            "NUMERIC/BIGNUMERIC arguments to this math function",
+        ))
     } else {
         Ok(false)
     }
@@ -245,7 +266,11 @@ fn coerce_same(types: &[DataType]) -> Result<Vec<DataType>> {
         }
         all_int &= is_int(t);
     }
-    let to = if all_int { DataType::Int64 } else { DataType::Float64 };
+    let to = if all_int {
+        DataType::Int64
+    } else {
+        DataType::Float64
+    };
     Ok(vec![to; types.len()])
 }
 

@@ -12,14 +12,14 @@
 //!
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/functions-all>.
 
-pub mod safe;
-pub mod udf;
+pub mod arithmetic;
+pub mod cast;
 pub mod hash;
 pub mod math;
-pub mod parse_numeric;
-pub mod arithmetic;
 pub mod numeric_format;
-pub mod cast;
+pub mod parse_numeric;
+pub mod safe;
+pub mod udf;
 
 use std::sync::Arc;
 

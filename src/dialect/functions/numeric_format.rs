@@ -70,15 +70,21 @@ fn parse_format(format: &str) -> Result<Format> {
         .filter(|e| matches!(e, Elem::Sign | Elem::Minus | Elem::Brackets))
         .count();
     let points = elems.iter().filter(|e| **e == Elem::Point).count();
-    let sign_ok = match elems.iter().position(|e| matches!(e, Elem::Sign | Elem::Minus | Elem::Brackets)) {
+    let sign_ok = match elems
+        .iter()
+        .position(|e| matches!(e, Elem::Sign | Elem::Minus | Elem::Brackets))
+    {
         None => true,
         Some(i) => {
             let e = elems[i];
             (e == Elem::Sign && i == 0) || i == elems.len() - 1
         }
     };
-    if signs > 1 || points > 1 || !sign_ok || !elems.iter().any(|e| matches!(e, Elem::Digit { .. })) {
-        return Err(bq_error(format!("Invalid format string for numeric value: '{format}'")));
+    if signs > 1 || points > 1 || !sign_ok || !elems.iter().any(|e| matches!(e, Elem::Digit { .. }))
+    {
+        return Err(bq_error(format!(
+            "Invalid format string for numeric value: '{format}'"
+        )));
     }
     Ok(Format { elems, fill_mode })
 }
@@ -136,7 +142,12 @@ fn scaled(digits: &str, scale: i8) -> String {
 
 /// Rounds `d` to `places` fraction digits, half away from zero.
 fn round(d: &Decimal, places: usize) -> (String, String) {
-    let mut frac: String = d.frac.chars().chain(std::iter::repeat('0')).take(places).collect();
+    let mut frac: String = d
+        .frac
+        .chars()
+        .chain(std::iter::repeat('0'))
+        .take(places)
+        .collect();
     let mut int = d.int.clone();
     if d.frac.as_bytes().get(places).is_some_and(|c| *c >= b'5') {
         let all = format!("{int}{frac}");
@@ -320,13 +331,19 @@ pub fn format_bytes(value: &[u8], format: &str) -> Result<String> {
                 ))
             }
         }
-        _ => Err(not_supported(format!("CAST of BYTES AS STRING FORMAT '{format}'"))),
+        _ => Err(not_supported(format!(
+            "CAST of BYTES AS STRING FORMAT '{format}'"
+        ))),
     }
 }
 
 /// `CAST(string AS BYTES FORMAT format)`.
 pub fn parse_bytes(value: &str, format: &str) -> Result<Vec<u8>> {
-    let bad = || bq_error(format!("Failed to cast '{value}' to BYTES with format {format}"));
+    let bad = || {
+        bq_error(format!(
+            "Failed to cast '{value}' to BYTES with format {format}"
+        ))
+    };
     match format.to_ascii_uppercase().as_str() {
         "HEX" => {
             let s = value.as_bytes();
@@ -353,7 +370,9 @@ pub fn parse_bytes(value: &str, format: &str) -> Result<Vec<u8>> {
                 Err(bad())
             }
         }
-        _ => Err(not_supported(format!("CAST of STRING AS BYTES FORMAT '{format}'"))),
+        _ => Err(not_supported(format!(
+            "CAST of STRING AS BYTES FORMAT '{format}'"
+        ))),
     }
 }
 
@@ -374,8 +393,14 @@ mod tests {
         let fmt = "$999,999.999";
         assert_eq!(f(ScalarValue::Float64(Some(1.2)), fmt), "$1.200");
         assert_eq!(f(ScalarValue::Float64(Some(1234.56)), fmt), "$1,234.560");
-        assert_eq!(f(ScalarValue::Float64(Some(-12345.678)), fmt), "-$12,345.678");
-        assert_eq!(f(ScalarValue::Float64(Some(1234567.89)), fmt), "$###,###.###");
+        assert_eq!(
+            f(ScalarValue::Float64(Some(-12345.678)), fmt),
+            "-$12,345.678"
+        );
+        assert_eq!(
+            f(ScalarValue::Float64(Some(1234567.89)), fmt),
+            "$###,###.###"
+        );
         assert_eq!(f(ScalarValue::Int64(Some(12)), "999"), "12");
         assert_eq!(f(ScalarValue::Int64(Some(-12)), "999"), "-12");
         assert_eq!(f(ScalarValue::Float64(Some(12.5)), "99.99"), "12.50");

@@ -145,7 +145,11 @@ pub fn parse_decimal_digits(s: &str, scale: u32, max_digits: usize) -> Option<St
             String::from("0")
         } else {
             let (keep, dropped) = digits.split_at(digits.len() - cut);
-            let mut keep = if keep.is_empty() { String::from("0") } else { keep.to_string() };
+            let mut keep = if keep.is_empty() {
+                String::from("0")
+            } else {
+                keep.to_string()
+            };
             if dropped.as_bytes().first().is_some_and(|d| *d >= b'5') {
                 keep = increment(&keep);
             }
