@@ -27,20 +27,17 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
             farm,
         )
         .build(),
-        Udf::new("md5", coerce_bytes, ret_bytes, |a, _| {
-            digest(a, |b| md5_bytes(b))
-        })
-        .build(),
+        Udf::new("md5", coerce_bytes, ret_bytes, |a, _| digest(a, md5_bytes)).build(),
         Udf::new("sha1", coerce_bytes, ret_bytes, |a, _| {
-            digest(a, |b| sha1_bytes(b))
+            digest(a, sha1_bytes)
         })
         .build(),
         Udf::new("sha256", coerce_bytes, ret_bytes, |a, _| {
-            digest(a, |b| sha256_bytes(b))
+            digest(a, sha256_bytes)
         })
         .build(),
         Udf::new("sha512", coerce_bytes, ret_bytes, |a, _| {
-            digest(a, |b| sha512_bytes(b))
+            digest(a, sha512_bytes)
         })
         .build(),
     ]
