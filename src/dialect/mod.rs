@@ -23,6 +23,7 @@ use crate::error::Result;
 /// before DataFusion plans it. Order matters: each step sees the output of the previous one.
 pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
     naming::name_anonymous_columns(stmt);
+    functions::cast::rewrite_casts(stmt);
     casts::map_cast_types(stmt);
     unnest::alias_unnest_columns(stmt);
     functions::normalize::mode_arguments(stmt);

@@ -12,13 +12,20 @@
 //!
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/functions-all>.
 
+pub mod arithmetic;
+pub mod cast;
 pub mod code_points;
 pub mod format;
+pub mod hash;
+pub mod math;
 pub mod normalize;
+pub mod numeric_format;
+pub mod parse_numeric;
 pub mod regexp;
 pub mod row_fn;
 pub mod safe;
 pub mod strings;
+pub mod udf;
 
 use std::sync::Arc;
 
@@ -34,6 +41,11 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     all.extend(regexp::scalar_functions());
     all.extend(normalize::scalar_functions());
     all.extend(format::scalar_functions());
+    all.extend(hash::scalar_functions());
+    all.extend(math::scalar_functions());
+    all.extend(parse_numeric::scalar_functions());
+    all.extend(arithmetic::scalar_functions());
+    all.extend(cast::scalar_functions());
     all
 }
 
@@ -56,6 +68,7 @@ pub fn expr_planners() -> Vec<Arc<dyn ExprPlanner>> {
     #[allow(unused_mut)]
     let mut all: Vec<Arc<dyn ExprPlanner>> = Vec::new();
     all.push(Arc::new(strings::SubstrPlanner));
+    all.extend(arithmetic::expr_planners());
     all
 }
 
