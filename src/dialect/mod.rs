@@ -6,6 +6,7 @@
 
 pub mod casts;
 pub mod functions;
+pub mod json_syntax;
 pub mod naming;
 pub mod tokens;
 pub mod types;
@@ -21,6 +22,7 @@ use crate::error::Result;
 /// before DataFusion plans it. Order matters: each step sees the output of the previous one.
 pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
     naming::name_anonymous_columns(stmt);
+    json_syntax::rewrite_json_syntax(stmt)?;
     casts::map_cast_types(stmt);
     unnest::alias_unnest_columns(stmt);
     Ok(())

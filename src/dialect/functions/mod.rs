@@ -12,6 +12,13 @@
 //!
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/functions-all>.
 
+pub mod json_build;
+pub mod json_extract;
+pub mod json_lax;
+pub mod json_mutate;
+pub mod json_path;
+pub mod json_udf;
+pub mod json_value;
 pub mod safe;
 
 use std::sync::Arc;
@@ -23,6 +30,10 @@ use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     #[allow(unused_mut)]
     let mut all: Vec<Arc<ScalarUDF>> = Vec::new();
+    all.extend(json_extract::scalar_functions());
+    all.extend(json_lax::scalar_functions());
+    all.extend(json_build::scalar_functions());
+    all.extend(json_mutate::scalar_functions());
     all
 }
 
@@ -44,6 +55,7 @@ pub fn window_functions() -> Vec<Arc<WindowUDF>> {
 pub fn expr_planners() -> Vec<Arc<dyn ExprPlanner>> {
     #[allow(unused_mut)]
     let mut all: Vec<Arc<dyn ExprPlanner>> = Vec::new();
+    all.push(Arc::new(json_extract::JsonPlanner));
     all
 }
 
