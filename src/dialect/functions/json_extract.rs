@@ -288,8 +288,15 @@ impl ScalarUDFImpl for JsonArrayLiteral {
         ))
     }
 
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+    fn invoke_with_args(&self, mut args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let rows = args.number_rows;
+        // DataFusion's make_array promises a plain element field.
+        if let DataType::List(item) = args.return_field.data_type() {
+            let plain = DataType::List(Arc::new(
+                item.as_ref().clone().with_metadata(Default::default()),
+            ));
+            args.return_field = Arc::new(args.return_field.as_ref().clone().with_data_type(plain));
+        }
         let out = self.inner.invoke_with_args(args)?.into_array(rows)?;
         let DataType::List(_) = out.data_type() else {
             return Ok(ColumnarValue::Array(out));

@@ -20,7 +20,7 @@ use datafusion::arrow::datatypes::{
 use datafusion::common::Result;
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
-    Volatility,
+    TypeSignature, Volatility,
 };
 
 use super::json_value::{Json, WideNumbers, format_double};
@@ -87,7 +87,10 @@ impl std::hash::Hash for JsonUdf {
 pub fn udf(name: &'static str, ret: Ret, eval: Eval) -> Arc<ScalarUDF> {
     Arc::new(ScalarUDF::new_from_impl(JsonUdf {
         name,
-        signature: Signature::variadic_any(Volatility::Immutable),
+        signature: Signature::one_of(
+            vec![TypeSignature::Nullary, TypeSignature::VariadicAny],
+            Volatility::Immutable,
+        ),
         ret,
         eval,
     }))
