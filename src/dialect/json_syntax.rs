@@ -23,10 +23,10 @@ use crate::error::{DapError, Result};
 pub fn rewrite_json_syntax(stmt: &mut Statement) -> Result<()> {
     let mut v = JsonSyntax { error: None };
     let _ = stmt.visit(&mut v);
-    match v.error {
-        Some(e) => Err(e),
-        None => Ok(()),
+    if let Some(e) = v.error {
+        return Err(e);
     }
+    Ok(())
 }
 
 /// Each function's options, in positional order, with their default values (SQL text).
@@ -96,9 +96,8 @@ impl VisitorMut for JsonSyntax {
                             }
                         }
                         FunctionArg::ExprNamed { .. } => {
-                            self.error = Some(DapError::not_supported(format!(
-                                "named argument of {base}"
-                            )));
+                            self.error =
+                                Some(DapError::not_supported(format!("named argument of {base}")));
                             return ControlFlow::Break(());
                         }
                         other => positional.push(other),
@@ -109,9 +108,9 @@ impl VisitorMut for JsonSyntax {
                         Some(e) => e,
                         None => match parse_expr(default) {
                             Some(d) => FunctionArgExpr::Expr(d),
-                            None => FunctionArgExpr::Expr(Expr::Value(
-                                Value::Null.with_empty_span(),
-                            )),
+                            None => {
+                                FunctionArgExpr::Expr(Expr::Value(Value::Null.with_empty_span()))
+                            }
                         },
                     };
                     positional.push(FunctionArg::Unnamed(e));

@@ -34,7 +34,12 @@ fn parse_json(args: &[Arg]) -> Result<Out> {
     let [text, mode] = args else {
         return Err(not_supported("PARSE_JSON with these arguments"));
     };
-    let mode = match mode.str()?.as_deref().map(str::to_ascii_lowercase).as_deref() {
+    let mode = match mode
+        .str()?
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("exact") => WideNumbers::Exact,
         Some("round") => WideNumbers::Round,
         Some(other) => {
@@ -95,7 +100,9 @@ fn json_object(args: &[Arg]) -> Result<Out> {
         && is_list(values)
     {
         if keys.is_null() || values.is_null() {
-            return Err(bq_error("JSON_OBJECT: the keys and values arrays cannot be NULL"));
+            return Err(bq_error(
+                "JSON_OBJECT: the keys and values arrays cannot be NULL",
+            ));
         }
         let (kl, vl) = (keys.array.as_list::<i32>(), values.array.as_list::<i32>());
         let (ks, vs) = (kl.value(keys.row), vl.value(values.row));
@@ -122,7 +129,7 @@ fn json_object(args: &[Arg]) -> Result<Out> {
             ));
         }
     } else {
-        if args.len() % 2 != 0 {
+        if !args.len().is_multiple_of(2) {
             return Err(bq_error(
                 "JSON_OBJECT needs an even number of arguments (key, value pairs)",
             ));

@@ -28,10 +28,16 @@ use crate::dialect::types::{is_json, json_metadata};
 
 pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     vec![
-        udf("json_query", Ret::JsonOrString, |a| query(a, Syntax::Standard)),
-        udf("json_extract", Ret::JsonOrString, |a| query(a, Syntax::Legacy)),
+        udf("json_query", Ret::JsonOrString, |a| {
+            query(a, Syntax::Standard)
+        }),
+        udf("json_extract", Ret::JsonOrString, |a| {
+            query(a, Syntax::Legacy)
+        }),
         udf("json_value", Ret::Str, |a| value(a, Syntax::Standard)),
-        udf("json_extract_scalar", Ret::Str, |a| value(a, Syntax::Legacy)),
+        udf("json_extract_scalar", Ret::Str, |a| {
+            value(a, Syntax::Legacy)
+        }),
         udf("json_query_array", Ret::JsonOrStringList, |a| {
             query_array(a, Syntax::Standard)
         }),
@@ -89,10 +95,12 @@ fn query(args: &[Arg], syntax: Syntax) -> Result<Out> {
 }
 
 fn value(args: &[Arg], syntax: Syntax) -> Result<Out> {
-    Ok(match select(args, syntax)?.and_then(|(v, _)| v.scalar_text()) {
-        Some(s) => Out::Str(s),
-        None => Out::Null,
-    })
+    Ok(
+        match select(args, syntax)?.and_then(|(v, _)| v.scalar_text()) {
+            Some(s) => Out::Str(s),
+            None => Out::Null,
+        },
+    )
 }
 
 fn query_array(args: &[Arg], syntax: Syntax) -> Result<Out> {
@@ -158,7 +166,9 @@ fn field(args: &[Arg]) -> Result<Out> {
             }
         }
         other => {
-            return Err(super::not_supported(format!("JSON subscript of type {other}")));
+            return Err(super::not_supported(format!(
+                "JSON subscript of type {other}"
+            )));
         }
     };
     Ok(match json_path::get(&root, &[step]) {
@@ -179,7 +189,10 @@ fn field_udf() -> Arc<ScalarUDF> {
 pub struct JsonPlanner;
 
 fn is_string(dt: &DataType) -> bool {
-    matches!(dt, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+    matches!(
+        dt,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    )
 }
 
 impl ExprPlanner for JsonPlanner {
@@ -283,9 +296,11 @@ impl ScalarUDFImpl for JsonArrayLiteral {
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         let f = self.inner.return_field_from_args(args)?;
-        Ok(Arc::new(
-            Field::new(f.name(), json_list(f.data_type()), true),
-        ))
+        Ok(Arc::new(Field::new(
+            f.name(),
+            json_list(f.data_type()),
+            true,
+        )))
     }
 
     fn invoke_with_args(&self, mut args: ScalarFunctionArgs) -> Result<ColumnarValue> {

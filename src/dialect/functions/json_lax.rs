@@ -39,7 +39,10 @@ fn json_arg(args: &[Arg], name: &str) -> Result<Option<Json>> {
             "{name} of a {} argument",
             a.array.data_type()
         ))),
-        _ => Err(not_supported(format!("{name} with {} arguments", args.len()))),
+        _ => Err(not_supported(format!(
+            "{name} with {} arguments",
+            args.len()
+        ))),
     }
 }
 
@@ -80,7 +83,9 @@ fn strict_float64(args: &[Arg]) -> Result<Out> {
     Ok(match json_arg(args, "FLOAT64")? {
         None => Out::Null,
         Some(Json::Num(t)) => {
-            let f: f64 = t.parse().map_err(|_| bq_error(format!("Invalid number {t}")))?;
+            let f: f64 = t
+                .parse()
+                .map_err(|_| bq_error(format!("Invalid number {t}")))?;
             if t.parse::<i128>().is_ok_and(|i| i.unsigned_abs() > 1 << 53) {
                 return Err(not_supported("FLOAT64 of a JSON integer beyond 2^53"));
             }

@@ -38,7 +38,7 @@ fn new_value(a: &Arg) -> Result<Json> {
 
 /// The path and value pairs between the JSON input and `options` trailing options.
 fn pairs<'a, 'b>(args: &'a [Arg<'b>], options: usize, what: &str) -> Result<&'a [Arg<'b>]> {
-    if args.len() < 1 + options || (args.len() - 1 - options) % 2 != 0 {
+    if args.len() < 1 + options || !(args.len() - 1 - options).is_multiple_of(2) {
         return Err(not_supported(format!("{what} with these arguments")));
     }
     Ok(&args[1..args.len() - options])
@@ -108,7 +108,9 @@ fn json_remove(args: &[Arg]) -> Result<Out> {
         return Ok(Out::Null);
     };
     for p in &args[1..] {
-        let Some(steps) = path_steps(p)? else { continue };
+        let Some(steps) = path_steps(p)? else {
+            continue;
+        };
         let Some((last, parent)) = steps.split_last() else {
             return Err(bq_error("The JSONPath cannot be '$' in JSON_REMOVE"));
         };

@@ -9,13 +9,13 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanBuilder, Float64Builder, Int64Builder, ListArray,
-    ListBuilder, StringBuilder,
+    Array, ArrayRef, AsArray, BooleanBuilder, Float64Builder, Int64Builder, ListArray, ListBuilder,
+    StringBuilder,
 };
 use datafusion::arrow::datatypes::{
-    DataType, Date32Type, Decimal128Type, Decimal256Type, DecimalType, Field, FieldRef, Float32Type,
-    Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type,
-    UInt64Type,
+    DataType, Date32Type, Decimal128Type, Decimal256Type, DecimalType, Field, FieldRef,
+    Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type,
+    UInt32Type, UInt64Type,
 };
 use datafusion::common::Result;
 use datafusion::logical_expr::{
@@ -262,7 +262,11 @@ impl Arg<'_> {
             DataType::Utf8 => self.array.as_string::<i32>().value(self.row).to_string(),
             DataType::LargeUtf8 => self.array.as_string::<i64>().value(self.row).to_string(),
             DataType::Utf8View => self.array.as_string_view().value(self.row).to_string(),
-            other => return Err(not_supported(format!("{other} argument where STRING is expected"))),
+            other => {
+                return Err(not_supported(format!(
+                    "{other} argument where STRING is expected"
+                )));
+            }
         }))
     }
 
@@ -273,7 +277,9 @@ impl Arg<'_> {
         }
         match self.array.data_type() {
             DataType::Boolean => Ok(Some(self.array.as_boolean().value(self.row))),
-            other => Err(not_supported(format!("{other} argument where BOOL is expected"))),
+            other => Err(not_supported(format!(
+                "{other} argument where BOOL is expected"
+            ))),
         }
     }
 

@@ -39,7 +39,10 @@ pub enum WideNumbers {
 impl Json {
     /// Parses JSON text strictly (the `JSON` type).
     pub fn parse(text: &str) -> Result<Json> {
-        let mut p = Parser { s: text.as_bytes(), i: 0 };
+        let mut p = Parser {
+            s: text.as_bytes(),
+            i: 0,
+        };
         p.ws();
         let v = p.value().map_err(|e| invalid_json(text, &e))?;
         p.ws();
@@ -52,7 +55,10 @@ impl Json {
     /// Parses JSON held in a STRING the way BigQuery's extraction functions read it: a value cut
     /// short keeps what was complete. `None` when nothing could be read.
     pub fn parse_lenient(text: &str) -> Option<Json> {
-        let mut p = Parser { s: text.as_bytes(), i: 0 };
+        let mut p = Parser {
+            s: text.as_bytes(),
+            i: 0,
+        };
         p.ws();
         p.lenient_value()
     }
@@ -545,32 +551,39 @@ impl Parser<'_> {
 mod tests {
     use super::*;
 
+    type R = std::result::Result<(), Box<dyn std::error::Error>>;
+
     #[test]
-    fn numbers() {
-        let c = |t| canonical_number(t, WideNumbers::Exact).unwrap();
-        assert_eq!(c("10"), "10");
-        assert_eq!(c("10.0"), "10");
-        assert_eq!(c("3.14"), "3.14");
-        assert_eq!(c("1e100"), "1e+100");
-        assert_eq!(c("-0.5"), "-0.5");
+    fn numbers() -> R {
+        let c = |t| canonical_number(t, WideNumbers::Exact);
+        assert_eq!(c("10")?, "10");
+        assert_eq!(c("10.0")?, "10");
+        assert_eq!(c("3.14")?, "3.14");
+        assert_eq!(c("1e100")?, "1e+100");
+        assert_eq!(c("-0.5")?, "-0.5");
         assert!(canonical_number("922337203685477580701", WideNumbers::Exact).is_err());
         assert_eq!(
-            canonical_number("922337203685477580701", WideNumbers::Round).unwrap(),
+            canonical_number("922337203685477580701", WideNumbers::Round)?,
             "9.223372036854776e+20"
         );
         assert_eq!(format_double(9007199254740992.0), "9.007199254740992e+15");
+        Ok(())
     }
 
     #[test]
-    fn normalize_sorts_and_keeps_first() {
-        let j = Json::parse(r#"{"b": 1, "a": [1, 2.50], "b": 2}"#).unwrap();
-        let n = j.normalize(WideNumbers::Exact).unwrap();
+    fn normalize_sorts_and_keeps_first() -> R {
+        let j = Json::parse(r#"{"b": 1, "a": [1, 2.50], "b": 2}"#)?;
+        let n = j.normalize(WideNumbers::Exact)?;
         assert_eq!(n.to_text(), r#"{"a":[1,2.5],"b":1}"#);
+        Ok(())
     }
 
     #[test]
     fn lenient() {
-        let j = Json::parse_lenient(r#"{"hello": "world""#).unwrap();
-        assert_eq!(j.member("hello"), Some(&Json::Str("world".into())));
+        let j = Json::parse_lenient(r#"{"hello": "world""#);
+        assert_eq!(
+            j.as_ref().and_then(|j| j.member("hello")),
+            Some(&Json::Str("world".into()))
+        );
     }
 }
