@@ -7,6 +7,7 @@
 pub mod case;
 pub mod casts;
 pub mod functions;
+pub mod json_syntax;
 pub mod literals;
 pub mod naming;
 pub mod tokens;
@@ -24,6 +25,7 @@ use crate::error::Result;
 pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
     naming::name_anonymous_columns(stmt);
     functions::cast::rewrite_casts(stmt);
+    json_syntax::rewrite_json_syntax(stmt)?;
     casts::map_cast_types(stmt);
     unnest::alias_unnest_columns(stmt);
     functions::normalize::mode_arguments(stmt);

@@ -17,6 +17,13 @@ pub mod cast;
 pub mod code_points;
 pub mod format;
 pub mod hash;
+pub mod json_build;
+pub mod json_extract;
+pub mod json_lax;
+pub mod json_mutate;
+pub mod json_path;
+pub mod json_udf;
+pub mod json_value;
 pub mod math;
 pub mod normalize;
 pub mod numeric_format;
@@ -46,6 +53,10 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     all.extend(parse_numeric::scalar_functions());
     all.extend(arithmetic::scalar_functions());
     all.extend(cast::scalar_functions());
+    all.extend(json_extract::scalar_functions());
+    all.extend(json_lax::scalar_functions());
+    all.extend(json_build::scalar_functions());
+    all.extend(json_mutate::scalar_functions());
     all
 }
 
@@ -69,6 +80,7 @@ pub fn expr_planners() -> Vec<Arc<dyn ExprPlanner>> {
     let mut all: Vec<Arc<dyn ExprPlanner>> = Vec::new();
     all.push(Arc::new(strings::SubstrPlanner));
     all.extend(arithmetic::expr_planners());
+    all.push(Arc::new(json_extract::JsonPlanner));
     all
 }
 
