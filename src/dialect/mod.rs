@@ -5,6 +5,7 @@
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/introduction>.
 
 pub mod casts;
+pub mod correlated_unnest;
 pub mod functions;
 pub mod naming;
 pub mod tokens;
@@ -23,6 +24,13 @@ pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
     naming::name_anonymous_columns(stmt);
     casts::map_cast_types(stmt);
     unnest::alias_unnest_columns(stmt);
+    Ok(())
+}
+
+/// BigQuery's AST rewrites that must run before dap resolves table names (a path like `t.arr`
+/// in FROM may name a column, not a table).
+pub fn rewrite_before_resolve(stmt: &mut Statement) -> Result<()> {
+    correlated_unnest::rewrite_correlated_unnest(stmt)?;
     Ok(())
 }
 
