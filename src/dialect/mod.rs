@@ -6,6 +6,7 @@
 
 pub mod case;
 pub mod casts;
+pub mod correlated_unnest;
 pub mod functions;
 pub mod json_syntax;
 pub mod literals;
@@ -30,6 +31,13 @@ pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
     unnest::alias_unnest_columns(stmt);
     functions::normalize::mode_arguments(stmt);
     functions::strings::named_arguments(stmt);
+    Ok(())
+}
+
+/// BigQuery's AST rewrites that must run before dap resolves table names (a path like `t.arr`
+/// in FROM may name a column, not a table).
+pub fn rewrite_before_resolve(stmt: &mut Statement) -> Result<()> {
+    correlated_unnest::rewrite_correlated_unnest(stmt)?;
     Ok(())
 }
 

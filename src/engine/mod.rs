@@ -139,6 +139,7 @@ pub(crate) async fn plan_statement(
     resolver: &Resolver<'_>,
     mut stmt: Statement,
 ) -> Result<LogicalPlan> {
+    crate::dialect::rewrite_before_resolve(&mut stmt)?;
     resolver.resolve(&mut stmt).await?;
     crate::dialect::rewrite_statement(&mut stmt)?;
     let mut spellings = table_column_spellings(resolver.state, &mut stmt).await;
