@@ -4,9 +4,14 @@
 //!
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/introduction>.
 
+pub mod aggregates;
+pub mod array_literals;
 pub mod casts;
+pub mod conditional;
 pub mod functions;
 pub mod naming;
+pub mod struct_literals;
+pub mod subscripts;
 pub mod tokens;
 pub mod types;
 pub mod unnest;
@@ -23,6 +28,10 @@ pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
     naming::name_anonymous_columns(stmt);
     casts::map_cast_types(stmt);
     unnest::alias_unnest_columns(stmt);
+    conditional::rewrite_conditionals(stmt);
+    aggregates::rewrite_aggregates(stmt)?;
+    struct_literals::name_struct_elements(stmt);
+    subscripts::rewrite_subscripts(stmt);
     Ok(())
 }
 

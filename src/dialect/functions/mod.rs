@@ -12,6 +12,11 @@
 //!
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/functions-all>.
 
+pub mod array_elements;
+pub mod array_subscript;
+pub mod corr;
+pub mod generate;
+pub mod rowwise;
 pub mod safe;
 
 use std::sync::Arc;
@@ -23,6 +28,9 @@ use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     #[allow(unused_mut)]
     let mut all: Vec<Arc<ScalarUDF>> = Vec::new();
+    all.extend(array_elements::scalar_functions());
+    all.extend(array_subscript::scalar_functions());
+    all.extend(generate::scalar_functions());
     all
 }
 
@@ -30,6 +38,7 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
 pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
     #[allow(unused_mut)]
     let mut all: Vec<Arc<AggregateUDF>> = Vec::new();
+    all.extend(corr::aggregate_functions());
     all
 }
 
@@ -44,6 +53,7 @@ pub fn window_functions() -> Vec<Arc<WindowUDF>> {
 pub fn expr_planners() -> Vec<Arc<dyn ExprPlanner>> {
     #[allow(unused_mut)]
     let mut all: Vec<Arc<dyn ExprPlanner>> = Vec::new();
+    all.extend(array_subscript::expr_planners());
     all
 }
 
