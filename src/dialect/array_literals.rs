@@ -5,7 +5,7 @@
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types#constructing_an_array>.
 
 use datafusion::sql::sqlparser::keywords::Keyword;
-use datafusion::sql::sqlparser::tokenizer::{Span, Token, TokenWithSpan, Word};
+use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Word};
 
 /// Rewrites every `ARRAY<T>[...]` in `tokens` into `CAST(ARRAY[...] AS ARRAY<T>)`.
 pub fn typed_array_literals(tokens: &mut Vec<TokenWithSpan>) {

@@ -4,7 +4,8 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    ArrayElemTypeDef, DataType, ExactNumberInfo, Expr, Statement, TimezoneInfo, VisitMut, VisitorMut,
+    ArrayElemTypeDef, DataType, ExactNumberInfo, Expr, Statement, TimezoneInfo, VisitMut,
+    VisitorMut,
 };
 
 /// Rewrites BigQuery type names in every CAST and typed literal of `stmt`.

@@ -7,8 +7,8 @@
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{Expr, Ident, VisitMut, VisitorMut};
 use datafusion::sql::sqlparser::ast::Statement;
+use datafusion::sql::sqlparser::ast::{Expr, Ident, VisitMut, VisitorMut};
 
 /// Names the tuple elements of every array literal after its first struct element.
 pub fn name_struct_elements(stmt: &mut Statement) {

@@ -1,6 +1,7 @@
 //! `arr[OFFSET(i)]`, `arr[ORDINAL(i)]`, `arr[SAFE_OFFSET(i)]`, `arr[SAFE_ORDINAL(i)]` become calls
 //! of the subscript functions of [`super::functions::array_subscript`]; other accesses in the
-//! same chain (`.field`, `['key']`) are kept around them.
+//! same chain (`.field`, `['key']`) are kept around them. `(expr).field` on a computed STRUCT
+//! becomes `(expr)['field']`, which DataFusion plans as a field access.
 //!
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/operators#array_subscript_operator>.
 
@@ -8,7 +9,7 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     AccessExpr, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
-    FunctionArguments, Ident, ObjectName, Statement, Subscript, VisitMut, VisitorMut,
+    FunctionArguments, Ident, ObjectName, Statement, Subscript, Value, VisitMut, VisitorMut,
 };
 
 use super::functions::array_subscript::function_for;
@@ -79,12 +80,18 @@ impl VisitorMut for Subscripts {
         let Expr::CompoundFieldAccess { access_chain, .. } = expr else {
             return ControlFlow::Continue(());
         };
+        // `(expr).field` on a computed STRUCT: DataFusion plans only `(expr)['field']`.
+        for access in access_chain.iter_mut() {
+            if let AccessExpr::Dot(Expr::Identifier(id)) = access {
+                let name = Expr::value(Value::SingleQuotedString(id.value.clone()));
+                *access = AccessExpr::Subscript(Subscript::Index { index: name });
+            }
+        }
         if !access_chain.iter().any(|a| keyword_subscript(a).is_some()) {
             return ControlFlow::Continue(());
         }
-        let placeholder = Expr::Value(datafusion::sql::sqlparser::ast::Value::Null.into());
-        let Expr::CompoundFieldAccess { root, access_chain } =
-            std::mem::replace(expr, placeholder)
+        let placeholder = Expr::value(Value::Null);
+        let Expr::CompoundFieldAccess { root, access_chain } = std::mem::replace(expr, placeholder)
         else {
             return ControlFlow::Continue(());
         };

@@ -46,7 +46,8 @@ fn hex_integers(tokens: &mut [TokenWithSpan]) {
         };
         let (start, end) = (t.span.start, t.span.end);
         let is_0x = start.line == end.line
-            && usize::try_from(end.column.saturating_sub(start.column)).ok() == Some(digits.len() + 2);
+            && usize::try_from(end.column.saturating_sub(start.column)).ok()
+                == Some(digits.len() + 2);
         if !is_0x {
             continue;
         }

@@ -11,7 +11,6 @@
 //! <https://cloud.google.com/bigquery/docs/reference/standard-sql/array_functions#array_first>,
 //! <https://cloud.google.com/bigquery/docs/reference/standard-sql/array_functions#array_last>.
 
-use std::any::Any;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::DataType;
@@ -64,10 +63,6 @@ fn slice_range(len: i64, start: i64, end: i64) -> Option<(usize, usize)> {
 }
 
 impl ScalarUDFImpl for Elements {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
     fn name(&self) -> &str {
         match self.op {
             Op::Slice => "array_slice",
@@ -90,9 +85,7 @@ impl ScalarUDFImpl for Elements {
         }
         let list = match &arg_types[0] {
             DataType::List(_) => arg_types[0].clone(),
-            DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
-                DataType::List(f.clone())
-            }
+            DataType::LargeList(f) | DataType::FixedSizeList(f, _) => DataType::List(f.clone()),
             DataType::Null => DataType::new_list(DataType::Int64, true),
             other => {
                 return Err(bq_error(format!(

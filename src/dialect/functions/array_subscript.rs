@@ -6,7 +6,6 @@
 //!
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/operators#array_subscript_operator>.
 
-use std::any::Any;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::DataType;
@@ -22,10 +21,15 @@ use super::bq_error;
 use super::rowwise::{list_elements, map_rows};
 
 pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
-    [Mode::Offset, Mode::Ordinal, Mode::SafeOffset, Mode::SafeOrdinal]
-        .into_iter()
-        .map(|m| Arc::new(ScalarUDF::new_from_impl(Subscript::new(m))))
-        .collect()
+    [
+        Mode::Offset,
+        Mode::Ordinal,
+        Mode::SafeOffset,
+        Mode::SafeOrdinal,
+    ]
+    .into_iter()
+    .map(|m| Arc::new(ScalarUDF::new_from_impl(Subscript::new(m))))
+    .collect()
 }
 
 pub fn expr_planners() -> Vec<Arc<dyn ExprPlanner>> {
@@ -67,10 +71,6 @@ impl Subscript {
 }
 
 impl ScalarUDFImpl for Subscript {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
     fn name(&self) -> &str {
         match self.mode {
             Mode::Offset => "bq_offset",

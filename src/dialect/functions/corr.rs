@@ -4,7 +4,6 @@
 //!
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/statistical_aggregate_functions#corr>.
 
-use std::any::Any;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, AsArray};
@@ -13,7 +12,9 @@ use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::utils::format_state_name;
-use datafusion::logical_expr::{Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility,
+};
 
 pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
     vec![Arc::new(AggregateUDF::new_from_impl(Corr::new()))]
@@ -36,10 +37,6 @@ impl Corr {
 }
 
 impl AggregateUDFImpl for Corr {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
     fn name(&self) -> &str {
         "corr"
     }
@@ -59,7 +56,13 @@ impl AggregateUDFImpl for Corr {
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
         Ok(["n", "mean_x", "mean_y", "m2_x", "m2_y", "c_xy"]
             .iter()
-            .map(|s| Arc::new(Field::new(format_state_name(args.name, s), DataType::Float64, true)))
+            .map(|s| {
+                Arc::new(Field::new(
+                    format_state_name(args.name, s),
+                    DataType::Float64,
+                    true,
+                ))
+            })
             .collect())
     }
 }
@@ -115,7 +118,10 @@ impl Accumulator for CorrAccumulator {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
         let ys = floats(&values[0])?;
         let xs = floats(&values[1])?;
-        let (ys, xs) = (ys.as_primitive::<Float64Type>(), xs.as_primitive::<Float64Type>());
+        let (ys, xs) = (
+            ys.as_primitive::<Float64Type>(),
+            xs.as_primitive::<Float64Type>(),
+        );
         for (y, x) in ys.iter().zip(xs.iter()) {
             if let (Some(y), Some(x)) = (y, x) {
                 self.add(y, x);
@@ -126,7 +132,10 @@ impl Accumulator for CorrAccumulator {
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
         let cols: Vec<ArrayRef> = states.iter().map(floats).collect::<Result<_>>()?;
-        let cols: Vec<_> = cols.iter().map(|c| c.as_primitive::<Float64Type>()).collect();
+        let cols: Vec<_> = cols
+            .iter()
+            .map(|c| c.as_primitive::<Float64Type>())
+            .collect();
         for row in 0..cols[0].len() {
             let v = |i: usize| cols[i].value(row);
             self.merge(&CorrAccumulator {
@@ -142,10 +151,17 @@ impl Accumulator for CorrAccumulator {
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        Ok([self.n, self.mean_x, self.mean_y, self.m2_x, self.m2_y, self.c_xy]
-            .into_iter()
-            .map(|v| ScalarValue::Float64(Some(v)))
-            .collect())
+        Ok([
+            self.n,
+            self.mean_x,
+            self.mean_y,
+            self.m2_x,
+            self.m2_y,
+            self.c_xy,
+        ]
+        .into_iter()
+        .map(|v| ScalarValue::Float64(Some(v)))
+        .collect())
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {

@@ -8,7 +8,6 @@
 //! <https://cloud.google.com/bigquery/docs/reference/standard-sql/array_functions#generate_date_array>,
 //! <https://cloud.google.com/bigquery/docs/reference/standard-sql/array_functions#generate_timestamp_array>.
 
-use std::any::Any;
 use std::sync::Arc;
 
 use chrono::{Months, NaiveDate, TimeDelta};
@@ -74,10 +73,6 @@ fn too_many() -> datafusion::error::DataFusionError {
 }
 
 impl ScalarUDFImpl for Generate {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
     fn name(&self) -> &str {
         match self.kind {
             Kind::Number => "generate_array",
@@ -204,7 +199,9 @@ fn numbers(v: &[ScalarValue]) -> Result<ArrayRef> {
                 return Err(step_zero());
             }
             if !step.is_finite() || !start.is_finite() || !end.is_finite() {
-                return Err(not_supported("GENERATE_ARRAY with non-finite FLOAT64 bounds"));
+                return Err(not_supported(
+                    "GENERATE_ARRAY with non-finite FLOAT64 bounds",
+                ));
             }
             let mut out = Vec::new();
             let mut k = 0f64;
@@ -246,7 +243,9 @@ fn dates(v: &[ScalarValue]) -> Result<ArrayRef> {
         ));
     }
     if step.months != 0 && step.days != 0 {
-        return Err(not_supported("GENERATE_DATE_ARRAY step with both months and days"));
+        return Err(not_supported(
+            "GENERATE_DATE_ARRAY step with both months and days",
+        ));
     }
     if step.months == 0 && step.days == 0 {
         return Err(step_zero());
@@ -297,7 +296,9 @@ fn timestamps(v: &[ScalarValue]) -> Result<ArrayRef> {
         ));
     }
     if step.nanoseconds % 1000 != 0 {
-        return Err(not_supported("GENERATE_TIMESTAMP_ARRAY with a NANOSECOND step"));
+        return Err(not_supported(
+            "GENERATE_TIMESTAMP_ARRAY with a NANOSECOND step",
+        ));
     }
     let step_us = i64::from(step.days) * 86_400_000_000 + step.nanoseconds / 1000;
     if step_us == 0 {

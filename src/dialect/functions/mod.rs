@@ -15,6 +15,7 @@
 pub mod array_elements;
 pub mod array_subscript;
 pub mod corr;
+pub mod empty_array;
 pub mod generate;
 pub mod rowwise;
 pub mod safe;
@@ -54,6 +55,7 @@ pub fn expr_planners() -> Vec<Arc<dyn ExprPlanner>> {
     #[allow(unused_mut)]
     let mut all: Vec<Arc<dyn ExprPlanner>> = Vec::new();
     all.extend(array_subscript::expr_planners());
+    all.extend(empty_array::expr_planners());
     all
 }
 
