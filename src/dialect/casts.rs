@@ -4,7 +4,8 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    DataType, ExactNumberInfo, Expr, Statement, TimezoneInfo, VisitMut, VisitorMut,
+    ArrayElemTypeDef, DataType, ExactNumberInfo, Expr, Statement, TimezoneInfo, VisitMut,
+    VisitorMut,
 };
 
 /// Rewrites BigQuery type names in every CAST and typed literal of `stmt`.
@@ -16,6 +17,12 @@ struct Casts;
 
 fn map(ty: &mut DataType) {
     let new = match ty {
+        // Element and field types of ARRAY<T> and STRUCT<a T>.
+        DataType::Array(ArrayElemTypeDef::AngleBracket(inner)) => return map(inner),
+        DataType::Struct(fields, _) => {
+            fields.iter_mut().for_each(|f| map(&mut f.field_type));
+            return;
+        }
         DataType::Float64 => DataType::Double(ExactNumberInfo::None),
         DataType::Int64 => DataType::BigInt(None),
         DataType::Datetime(_) => DataType::Timestamp(None, TimezoneInfo::None),

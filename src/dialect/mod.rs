@@ -4,13 +4,18 @@
 //!
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/introduction>.
 
+pub mod aggregates;
+pub mod array_literals;
 pub mod case;
 pub mod casts;
+pub mod conditional;
 pub mod correlated_unnest;
 pub mod functions;
 pub mod json_syntax;
 pub mod literals;
 pub mod naming;
+pub mod struct_literals;
+pub mod subscripts;
 pub mod tokens;
 pub mod types;
 pub mod unnest;
@@ -38,6 +43,10 @@ pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
 /// in FROM may name a column, not a table).
 pub fn rewrite_before_resolve(stmt: &mut Statement) -> Result<()> {
     correlated_unnest::rewrite_correlated_unnest(stmt)?;
+    conditional::rewrite_conditionals(stmt);
+    aggregates::rewrite_aggregates(stmt)?;
+    struct_literals::name_struct_elements(stmt);
+    subscripts::rewrite_subscripts(stmt);
     Ok(())
 }
 

@@ -13,9 +13,14 @@
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/functions-all>.
 
 pub mod arithmetic;
+pub mod array_elements;
+pub mod array_subscript;
 pub mod cast;
 pub mod code_points;
+pub mod corr;
+pub mod empty_array;
 pub mod format;
+pub mod generate;
 pub mod hash;
 pub mod json_build;
 pub mod json_extract;
@@ -30,6 +35,7 @@ pub mod numeric_format;
 pub mod parse_numeric;
 pub mod regexp;
 pub mod row_fn;
+pub mod rowwise;
 pub mod safe;
 pub mod strings;
 pub mod udf;
@@ -57,6 +63,9 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     all.extend(json_lax::scalar_functions());
     all.extend(json_build::scalar_functions());
     all.extend(json_mutate::scalar_functions());
+    all.extend(array_elements::scalar_functions());
+    all.extend(array_subscript::scalar_functions());
+    all.extend(generate::scalar_functions());
     all
 }
 
@@ -64,6 +73,7 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
 pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
     #[allow(unused_mut)]
     let mut all: Vec<Arc<AggregateUDF>> = Vec::new();
+    all.extend(corr::aggregate_functions());
     all
 }
 
@@ -81,6 +91,8 @@ pub fn expr_planners() -> Vec<Arc<dyn ExprPlanner>> {
     all.push(Arc::new(strings::SubstrPlanner));
     all.extend(arithmetic::expr_planners());
     all.push(Arc::new(json_extract::JsonPlanner));
+    all.extend(array_subscript::expr_planners());
+    all.extend(empty_array::expr_planners());
     all
 }
 

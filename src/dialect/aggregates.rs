@@ -1,0 +1,207 @@
+//! BigQuery aggregate syntax DataFusion lacks, rewritten on the AST into DataFusion aggregates:
+//!
+//! - `ARRAY_AGG(x [ORDER BY ...] LIMIT n)` → `ARRAY_SLICE(ARRAY_AGG(x [ORDER BY ...]), 0, n - 1)`.
+//! - `ARRAY_CONCAT_AGG(x [ORDER BY ...] [LIMIT n])` → `FLATTEN(ARRAY_AGG(x ...) FILTER (WHERE x IS
+//!   NOT NULL))` (NULL arrays are skipped; LIMIT counts arrays).
+//! - `STRING_AGG(x)` gets BigQuery's default delimiter `","`; with `LIMIT n` it becomes
+//!   `ARRAY_TO_STRING(ARRAY_SLICE(ARRAY_AGG(x ...) FILTER (WHERE x IS NOT NULL), 0, n - 1), d)`.
+//! - `PERCENTILE_CONT` / `PERCENTILE_DISC` with RESPECT NULLS are refused (not emulated yet).
+//! - `STRING_AGG(DISTINCT x, d)` without ORDER BY is refused: BigQuery's documented result keeps
+//!   first-occurrence order, which DataFusion's hash-based DISTINCT does not.
+//!
+//! References:
+//! <https://cloud.google.com/bigquery/docs/reference/standard-sql/aggregate_functions#array_agg>,
+//! <https://cloud.google.com/bigquery/docs/reference/standard-sql/aggregate_functions#array_concat_agg>,
+//! <https://cloud.google.com/bigquery/docs/reference/standard-sql/aggregate_functions#string_agg>.
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{
+    BinaryOperator, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause,
+    FunctionArgumentList, FunctionArguments, Ident, NullTreatment, ObjectName, Statement, Value,
+    VisitMut, VisitorMut,
+};
+
+use crate::error::Result;
+
+/// Rewrites ARRAY_AGG / ARRAY_CONCAT_AGG / STRING_AGG forms in `stmt`.
+pub fn rewrite_aggregates(stmt: &mut Statement) -> Result<()> {
+    match stmt.visit(&mut Aggregates) {
+        ControlFlow::Continue(()) => Ok(()),
+        ControlFlow::Break(what) => Err(crate::error::DapError::not_supported(what)),
+    }
+}
+
+struct Aggregates;
+
+fn name_of(f: &Function) -> Option<String> {
+    match f.name.0.as_slice() {
+        [part] => part.as_ident().map(|i| i.value.to_ascii_lowercase()),
+        _ => None,
+    }
+}
+
+fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName::from(vec![Ident::new(name)]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
+                .collect(),
+            clauses: vec![],
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    })
+}
+
+fn number(n: &str) -> Expr {
+    Expr::value(Value::Number(n.into(), false))
+}
+
+/// `ARRAY_SLICE(array, 0, limit - 1)`.
+fn first_n(array: Expr, limit: Expr) -> Expr {
+    let last = Expr::BinaryOp {
+        left: Box::new(Expr::Nested(Box::new(limit))),
+        op: BinaryOperator::Minus,
+        right: Box::new(number("1")),
+    };
+    call("array_slice", vec![array, number("0"), last])
+}
+
+/// Removes the LIMIT clause of `f`, returning its expression.
+fn take_limit(f: &mut Function) -> Option<Expr> {
+    let FunctionArguments::List(list) = &mut f.args else {
+        return None;
+    };
+    let at = list
+        .clauses
+        .iter()
+        .position(|c| matches!(c, FunctionArgumentClause::Limit(_)))?;
+    match list.clauses.remove(at) {
+        FunctionArgumentClause::Limit(e) => Some(e),
+        _ => None,
+    }
+}
+
+fn first_arg(f: &Function) -> Option<Expr> {
+    let FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    match list.args.first() {
+        Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(e))) => Some(e.clone()),
+        _ => None,
+    }
+}
+
+/// `f` turned into `ARRAY_AGG(<first arg> <clauses>) FILTER (WHERE <first arg> IS NOT NULL)`.
+fn array_agg_skipping_nulls(f: &Function, arg: Expr) -> Expr {
+    let mut agg = f.clone();
+    agg.name = ObjectName::from(vec![Ident::new("array_agg")]);
+    if let FunctionArguments::List(list) = &mut agg.args {
+        list.args = vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(arg.clone()))];
+    }
+    agg.filter = Some(Box::new(Expr::IsNotNull(Box::new(arg))));
+    Expr::Function(agg)
+}
+
+impl VisitorMut for Aggregates {
+    type Break = String;
+
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<String> {
+        let Expr::Function(f) = expr else {
+            return ControlFlow::Continue(());
+        };
+        let Some(name) = name_of(f) else {
+            return ControlFlow::Continue(());
+        };
+        let FunctionArguments::List(list) = &f.args else {
+            return ControlFlow::Continue(());
+        };
+        let has_limit = list
+            .clauses
+            .iter()
+            .any(|c| matches!(c, FunctionArgumentClause::Limit(_)));
+        let has_order = list
+            .clauses
+            .iter()
+            .any(|c| matches!(c, FunctionArgumentClause::OrderBy(_)));
+        let distinct = list.duplicate_treatment.is_some();
+        let n_args = list.args.len();
+        let respect_nulls = matches!(f.null_treatment, Some(NullTreatment::RespectNulls))
+            || list.clauses.iter().any(|c| {
+                matches!(
+                    c,
+                    FunctionArgumentClause::IgnoreOrRespectNulls(NullTreatment::RespectNulls)
+                )
+            });
+        match name.as_str() {
+            "percentile_cont" | "percentile_disc" if respect_nulls => {
+                return ControlFlow::Break(format!(
+                    "{} with RESPECT NULLS",
+                    name.to_ascii_uppercase()
+                ));
+            }
+            "array_agg" if has_limit && f.over.is_none() => {
+                let mut agg = f.clone();
+                if let Some(limit) = take_limit(&mut agg) {
+                    *expr = first_n(Expr::Function(agg), limit);
+                }
+            }
+            "array_concat_agg" if f.over.is_none() => {
+                let Some(arg) = first_arg(f) else {
+                    return ControlFlow::Continue(());
+                };
+                let mut agg = f.clone();
+                let limit = take_limit(&mut agg);
+                let mut arrays = array_agg_skipping_nulls(&agg, arg);
+                if let Some(limit) = limit {
+                    arrays = first_n(arrays, limit);
+                }
+                *expr = call("flatten", vec![arrays]);
+            }
+            "string_agg" if f.over.is_none() => {
+                if distinct && !has_order {
+                    return ControlFlow::Break(
+                        "STRING_AGG(DISTINCT ...) without ORDER BY (BigQuery keeps first-occurrence order)"
+                            .into(),
+                    );
+                }
+                if n_args == 1
+                    && let FunctionArguments::List(list) = &mut f.args
+                {
+                    list.args
+                        .push(FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::value(
+                            Value::SingleQuotedString(",".into()),
+                        ))));
+                }
+                if has_limit {
+                    let Some(arg) = first_arg(f) else {
+                        return ControlFlow::Continue(());
+                    };
+                    let delimiter = match &f.args {
+                        FunctionArguments::List(list) => match list.args.get(1) {
+                            Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(e))) => e.clone(),
+                            _ => return ControlFlow::Continue(()),
+                        },
+                        _ => return ControlFlow::Continue(()),
+                    };
+                    let mut agg = f.clone();
+                    let Some(limit) = take_limit(&mut agg) else {
+                        return ControlFlow::Continue(());
+                    };
+                    let values = first_n(array_agg_skipping_nulls(&agg, arg), limit);
+                    *expr = call("array_to_string", vec![values, delimiter]);
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+}

@@ -1,0 +1,67 @@
+//! Struct elements of an array literal take their field names from the first element, as in
+//! BigQuery: `[STRUCT(1 AS a, 'x' AS b), (2, 'y')]` is an array of `STRUCT<a INT64, b STRING>`.
+//! DataFusion would see differently named structs and fail, so the later tuple elements are
+//! rewritten to `STRUCT(2 AS a, 'y' AS b)`.
+//!
+//! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types#constructing_a_struct>.
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::Statement;
+use datafusion::sql::sqlparser::ast::{Expr, Ident, VisitMut, VisitorMut};
+
+/// Names the tuple elements of every array literal after its first struct element.
+pub fn name_struct_elements(stmt: &mut Statement) {
+    let _ = stmt.visit(&mut StructElements);
+}
+
+struct StructElements;
+
+/// Field names of a struct literal, when every field is named.
+fn field_names(e: &Expr) -> Option<Vec<Ident>> {
+    let Expr::Struct { values, fields } = e else {
+        return None;
+    };
+    if !fields.is_empty() {
+        return fields.iter().map(|f| f.field_name.clone()).collect();
+    }
+    values
+        .iter()
+        .map(|v| match v {
+            Expr::Named { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+impl VisitorMut for StructElements {
+    type Break = ();
+
+    fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        let Expr::Array(array) = expr else {
+            return ControlFlow::Continue(());
+        };
+        let Some(names) = array.elem.first().and_then(field_names) else {
+            return ControlFlow::Continue(());
+        };
+        for e in array.elem.iter_mut().skip(1) {
+            if let Expr::Tuple(items) = e
+                && items.len() == names.len()
+            {
+                let values = items
+                    .drain(..)
+                    .zip(names.iter())
+                    .map(|(v, n)| Expr::Named {
+                        expr: Box::new(v),
+                        name: n.clone(),
+                    })
+                    .collect();
+                *e = Expr::Struct {
+                    values,
+                    fields: vec![],
+                };
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
