@@ -3,6 +3,8 @@
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
+mod load;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 
