@@ -30,7 +30,7 @@ use datafusion::arrow::json::ReaderBuilder;
 use deltalake::operations::write::SchemaMode;
 use deltalake::protocol::SaveMode;
 use futures::StreamExt;
-use object_store::PutPayload;
+use object_store::{ObjectStoreExt, PutPayload};
 use serde_json::{Map, Value};
 
 use crate::engine::Engine;

@@ -14,10 +14,17 @@ fn load_ndjson_then_query() {
         .assert()
         .success();
     dap(wh.path())
-        .args(["load", "raw.events", &data("events.ndjson"), "--source-columns"])
+        .args([
+            "load",
+            "raw.events",
+            &data("events.ndjson"),
+            "--source-columns",
+        ])
         .assert()
         .success()
-        .stderr(predicates::str::contains("Loaded 3 rows into raw.events from 1 file"));
+        .stderr(predicates::str::contains(
+            "Loaded 3 rows into raw.events from 1 file",
+        ));
     csv(
         wh.path(),
         "SELECT id, _source_line FROM raw.events ORDER BY id",
@@ -38,11 +45,21 @@ fn bad_records_go_to_quarantine() {
         .failure()
         .stderr(predicates::str::contains("bad.ndjson:2: malformed JSON"));
     dap(wh.path())
-        .args(["load", "raw.bad", &data("bad.ndjson"), "--max-bad-records", "1"])
+        .args([
+            "load",
+            "raw.bad",
+            &data("bad.ndjson"),
+            "--max-bad-records",
+            "1",
+        ])
         .assert()
         .success()
         .stderr(predicates::str::contains("1 rejected"));
     let q = wh.path().join("_quarantine/raw/bad");
     let files: Vec<_> = std::fs::read_dir(&q).expect("quarantine dir").collect();
-    assert_eq!(files.len(), 2, "one quarantine file per load with bad records");
+    assert_eq!(
+        files.len(),
+        2,
+        "one quarantine file per load with bad records"
+    );
 }
