@@ -115,6 +115,10 @@ pub enum DapError {
     #[error("interrupted")]
     Interrupted,
 
+    /// A load (`dap load`, `LOAD DATA`) failed on its input: file, line, column and reason.
+    #[error("{0}")]
+    Load(#[source] Box<crate::ingest::LoadError>),
+
     /// An error pinned to the place in the SQL text it is about (e.g. the missing table's name).
     #[error("{source}")]
     Located {

@@ -51,6 +51,29 @@ pub enum Command {
         #[arg(long)]
         max_rows: Option<usize>,
     },
+    /// Load JSON files into a table (one atomic commit, schema autodetected).
+    Load {
+        /// Destination table, `dataset.table`.
+        table: String,
+        /// Files, directories, globs or file:// URLs.
+        #[arg(required = true)]
+        uris: Vec<String>,
+        /// Source format: JSON (newline-delimited, a JSON array, or an envelope with --json-path).
+        #[arg(long, default_value = "JSON")]
+        format: String,
+        /// Replace the table's rows and schema instead of appending.
+        #[arg(long)]
+        replace: bool,
+        /// Dotted path of the rows array inside each file (a response envelope), e.g. `data`.
+        #[arg(long)]
+        json_path: Option<String>,
+        /// Bad records tolerated (they go to the warehouse's _quarantine/); more fails the load.
+        #[arg(long, default_value_t = 0)]
+        max_bad_records: u64,
+        /// Add _source_file, _source_line and _loaded_at columns.
+        #[arg(long)]
+        source_columns: bool,
+    },
     /// The interactive SQL shell (also what `dap` alone opens).
     Shell {
         /// Statements to run at start-up (default: ~/.daprc when it exists).
@@ -141,6 +164,51 @@ async fn run_async(cli: Cli) -> i32 {
                 1
             }
         },
+        Command::Load {
+            table,
+            uris,
+            format,
+            replace,
+            json_path,
+            max_bad_records,
+            source_columns,
+        } => {
+            let format = match crate::ingest::SourceFormat::parse(&format) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return 2;
+                }
+            };
+            let engine = match Engine::new(opts).await {
+                Ok(e) => e,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return 1;
+                }
+            };
+            let mut req = crate::ingest::LoadRequest::new(table, uris)
+                .format(format)
+                .write_mode(if replace {
+                    crate::ingest::WriteMode::Replace
+                } else {
+                    crate::ingest::WriteMode::Append
+                })
+                .max_bad_records(max_bad_records)
+                .source_columns(source_columns);
+            req.json_path = json_path;
+            req.progress = std::io::stderr().is_terminal();
+            match crate::ingest::load(&engine, &req).await {
+                Ok(summary) => {
+                    eprintln!("{summary}");
+                    0
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    1
+                }
+            }
+        }
         Command::Query {
             files,
             commands,

@@ -321,6 +321,16 @@ impl Engine {
     }
 
     async fn dispatch(&self, parsed: ParsedStatement) -> Result<StatementOutput> {
+        if let Some(load) = &parsed.load {
+            let req = crate::ingest::sql::request(load)?;
+            let summary = crate::ingest::load(self, &req).await?;
+            return Ok(StatementOutput::Message(format!(
+                "This statement loaded {} row{} into {}.",
+                summary.rows,
+                if summary.rows == 1 { "" } else { "s" },
+                summary.table
+            )));
+        }
         match parsed.statement {
             stmt @ Statement::Query(_) => {
                 let plan = self.plan(stmt).await?;

@@ -5,7 +5,7 @@
 //! Like BigQuery, a whole script is parsed before anything runs: a syntax error in statement 3
 //! means statements 1 and 2 do not run either.
 
-use datafusion::sql::sqlparser::ast::Statement;
+use datafusion::sql::sqlparser::ast::{ColumnDef, Expr, ObjectName, Statement};
 use datafusion::sql::sqlparser::dialect::BigQueryDialect;
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
@@ -22,6 +22,20 @@ pub struct ParsedStatement {
     /// `DROP EXTERNAL TABLE` (sqlparser has no such statement; dap reads it as a DROP TABLE that
     /// must find an external table).
     pub drop_external: bool,
+    /// `LOAD DATA ... FROM FILES (...)` (sqlparser cannot parse it; dap reads it itself and runs it
+    /// through [`crate::ingest::load`]). When set, `statement` is a placeholder.
+    pub load: Option<LoadData>,
+}
+
+/// A parsed `LOAD DATA [OVERWRITE | INTO] table [(columns)] FROM FILES (options)`
+/// (<https://cloud.google.com/bigquery/docs/reference/standard-sql/load-statements>).
+#[derive(Debug, Clone)]
+pub struct LoadData {
+    pub overwrite: bool,
+    pub table: ObjectName,
+    pub columns: Option<Vec<ColumnDef>>,
+    /// `name = value` options, names lower-cased.
+    pub options: Vec<(String, Expr)>,
 }
 
 /// Parses every statement of a script.
@@ -111,6 +125,8 @@ fn parse_chunk(mut tokens: Vec<TokenWithSpan>) -> Result<ParsedStatement> {
             tokens[i].token = Token::Whitespace(Whitespace::Space);
         }
     }
+    let is_load = keyword_at(&tokens, 0) == Some(Keyword::LOAD)
+        && keyword_at(&tokens, 1) == Some(Keyword::DATA);
     let end = tokens
         .last()
         .map(|t| t.span.end)
@@ -119,7 +135,16 @@ fn parse_chunk(mut tokens: Vec<TokenWithSpan>) -> Result<ParsedStatement> {
     crate::dialect::literals::rewrite_literal_tokens(&mut tokens)?;
     crate::dialect::tokens::rewrite_tokens(&mut tokens);
     let mut parser = Parser::new(&BigQueryDialect).with_tokens_with_locations(tokens);
-    let statement = parser.parse_statement().map_err(syntax_error)?;
+    let mut load = None;
+    let statement = if is_load {
+        load = Some(parse_load_data(&mut parser).map_err(syntax_error)?);
+        Parser::new(&BigQueryDialect)
+            .try_with_sql("SELECT NULL")
+            .and_then(|mut p| p.parse_statement())
+            .map_err(syntax_error)?
+    } else {
+        parser.parse_statement().map_err(syntax_error)?
+    };
     if parser.peek_token().token != Token::EOF {
         let t = parser.peek_token();
         return Err(DapError::Syntax {
@@ -134,6 +159,53 @@ fn parse_chunk(mut tokens: Vec<TokenWithSpan>) -> Result<ParsedStatement> {
         statement,
         location: first,
         drop_external,
+        load,
+    })
+}
+
+fn parse_load_data(p: &mut Parser) -> Result<LoadData, ParserError> {
+    p.expect_keywords(&[Keyword::LOAD, Keyword::DATA])?;
+    let overwrite = match p.parse_one_of_keywords(&[Keyword::OVERWRITE, Keyword::INTO]) {
+        Some(Keyword::OVERWRITE) => true,
+        Some(_) => false,
+        None => return p.expected("INTO or OVERWRITE", p.peek_token()),
+    };
+    let table = p.parse_object_name(false)?;
+    let columns = if p.peek_token().token == Token::LParen {
+        let (cols, constraints) = p.parse_columns()?;
+        if !constraints.is_empty() {
+            return Err(ParserError::ParserError(
+                "not supported: constraints in LOAD DATA".into(),
+            ));
+        }
+        Some(cols)
+    } else {
+        None
+    };
+    p.expect_keyword(Keyword::FROM)?;
+    let files = p.parse_identifier()?;
+    if !files.value.eq_ignore_ascii_case("FILES") {
+        return Err(ParserError::ParserError(format!(
+            "Expected FILES, found {files}"
+        )));
+    }
+    p.expect_token(&Token::LParen)?;
+    let mut options = Vec::new();
+    loop {
+        let name = p.parse_identifier()?;
+        p.expect_token(&Token::Eq)?;
+        let value = p.parse_expr()?;
+        options.push((name.value.to_ascii_lowercase(), value));
+        if !p.consume_token(&Token::Comma) {
+            break;
+        }
+    }
+    p.expect_token(&Token::RParen)?;
+    Ok(LoadData {
+        overwrite,
+        table,
+        columns,
+        options,
     })
 }
 
@@ -178,6 +250,18 @@ mod tests {
         let e = parse_script("SELECT 1;\nSELECT FROM WHERE").expect_err("fails");
         let loc = e.location().expect("has a location");
         assert_eq!(loc.line, 2);
+    }
+
+    #[test]
+    fn load_data() {
+        let s = parse_script(
+            "LOAD DATA OVERWRITE ds.t (a INT64) FROM FILES (format = 'JSON', uris = ['x.json'])",
+        )
+        .expect("parses");
+        let load = s[0].load.as_ref().expect("a LOAD DATA");
+        assert!(load.overwrite);
+        assert_eq!(load.options.len(), 2);
+        assert_eq!(load.columns.as_ref().map(Vec::len), Some(1));
     }
 
     #[test]

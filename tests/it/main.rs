@@ -5,6 +5,8 @@ mod repl;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
+mod load;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 
