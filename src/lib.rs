@@ -12,6 +12,7 @@ pub mod dialect;
 pub mod engine;
 pub mod error;
 pub mod lakehouse;
+pub mod models;
 pub mod output;
 pub mod repl;
 
