@@ -9,8 +9,11 @@
 //! ```
 //!
 //! SEAM: the loader itself is `crate::ingest::load(engine, &LoadRequest)` (helper branch
-//! h-load). Until that API is merged, this step reports the entries and loads nothing; wire it in
-//! [`load_project`] by building a `LoadRequest` per entry.
+//! h-load). Until that API is merged, this step reports the entries and loads nothing. To wire it,
+//! in [`load_project`] open `Engine::new(opts.clone())` and per entry call `ingest::load` with
+//! `LoadRequest { table: e.table, uris: vec![dir.join(e.files)], json_path: e.json_path,
+//! max_bad_records: e.max_bad_records, write_mode: <replace>, format: <JSON>, .. }`, returning a
+//! line per `LoadSummary` (rows, rejected, quarantine).
 
 use std::path::Path;
 
@@ -24,6 +27,9 @@ pub struct LoadEntry {
     pub files: String,
     pub table: String,
     pub json_path: Option<String>,
+    /// Malformed records tolerated (they go to quarantine).
+    #[serde(default)]
+    pub max_bad_records: u64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -51,8 +57,11 @@ pub async fn load_project(dir: &Path, _opts: &EngineOptions) -> Result<Vec<Strin
         .iter()
         .map(|e| {
             format!(
-                "warning: not loaded (this build has no loader yet): {} -> {}",
-                e.files, e.table
+                "warning: not loaded (this build has no loader yet): {} -> {} (json_path {}, max_bad_records {})",
+                e.files,
+                e.table,
+                e.json_path.as_deref().unwrap_or("-"),
+                e.max_bad_records
             )
         })
         .collect())
