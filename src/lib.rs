@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 pub mod ingest;
 pub mod lakehouse;
+pub mod models;
 pub mod output;
 pub mod repl;
 

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+mod load;
+mod models;
 mod runner;
 
 pub use runner::{Printer, Source, Stop, report, run_source};
@@ -74,6 +76,8 @@ pub enum Command {
         #[arg(long)]
         source_columns: bool,
     },
+    #[command(flatten)]
+    Models(models::ModelCommand),
     /// The interactive SQL shell (also what `dap` alone opens).
     Shell {
         /// Statements to run at start-up (default: ~/.daprc when it exists).
@@ -157,6 +161,13 @@ async fn run_async(cli: Cli) -> i32 {
         memory_limit: cli.memory_limit,
     };
     match cli.command.unwrap_or(Command::Shell { init: None }) {
+        Command::Models(cmd) => {
+            let dir = project_file
+                .as_ref()
+                .map(|p| p.dir.clone())
+                .unwrap_or_else(|| cwd.clone());
+            models::run_command(cmd, &dir, opts).await
+        }
         Command::Shell { init } => match Engine::new(opts).await {
             Ok(engine) => crate::repl::run(engine, crate::repl::ReplOptions { init }).await,
             Err(e) => {

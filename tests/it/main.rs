@@ -1,6 +1,7 @@
 //! End-to-end tests of the real `dap` binary (one integration-test binary for link time).
 
 mod repl;
+mod models;
 
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
