@@ -36,6 +36,17 @@ pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
     unnest::alias_unnest_columns(stmt);
     functions::normalize::mode_arguments(stmt);
     functions::strings::named_arguments(stmt);
+    conditional::rewrite_conditionals(stmt);
+    aggregates::rewrite_aggregates(stmt)?;
+    struct_literals::name_struct_elements(stmt);
+    subscripts::rewrite_subscripts(stmt);
+    Ok(())
+}
+
+/// BigQuery's AST rewrites that must run before dap resolves table names (a path like `t.arr`
+/// in FROM may name a column, not a table).
+pub fn rewrite_before_resolve(stmt: &mut Statement) -> Result<()> {
+    correlated_unnest::rewrite_correlated_unnest(stmt)?;
     Ok(())
 }
 

@@ -288,7 +288,6 @@ mod tests {
         assert_eq!(
             complete(&snapshot(), line, 8).1,
             vec!["else", "end", "event_id", "except", "exists", "external"]
-            vec!["event_id", "except", "exists", "external"]
         );
         assert_eq!(names("SEL"), vec!["SELECT"]);
         assert_eq!(names("select su"), vec!["substr", "sum"]);
