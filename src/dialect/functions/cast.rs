@@ -186,7 +186,7 @@ pub fn float_to_int64(f: f64) -> Result<i64> {
     }
     let r = f.round();
     // 2^63 is exactly representable; every f64 below it in magnitude fits.
-    if r >= 9_223_372_036_854_775_808.0 || r < -9_223_372_036_854_775_808.0 {
+    if !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&r) {
         return Err(bq_error(format!(
             "int64 out of range: {}",
             float_to_string(f)

@@ -130,6 +130,7 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
 
 type F1 = fn(f64) -> Result<f64>;
 type F2 = fn(f64, f64) -> Result<f64>;
+type Metric = fn(&BTreeMap<String, f64>, &BTreeMap<String, f64>, bool) -> Result<f64>;
 
 fn f1(name: &str, op: F1) -> Arc<ScalarUDF> {
     Udf::new(name, coerce_float, ret_float, move |a, _| {
@@ -513,10 +514,7 @@ fn vector(array: &ArrayRef) -> Result<Option<BTreeMap<String, f64>>> {
     Ok(Some(map))
 }
 
-fn distance(
-    a: &[ArrayRef],
-    metric: fn(&BTreeMap<String, f64>, &BTreeMap<String, f64>, bool) -> Result<f64>,
-) -> Result<ArrayRef> {
+fn distance(a: &[ArrayRef], metric: Metric) -> Result<ArrayRef> {
     let x = a[0].as_list::<i32>();
     let y = a[1].as_list::<i32>();
     let dense = !matches!(x.value_type(), DataType::Struct(_));

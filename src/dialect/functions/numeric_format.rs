@@ -347,7 +347,7 @@ pub fn parse_bytes(value: &str, format: &str) -> Result<Vec<u8>> {
     match format.to_ascii_uppercase().as_str() {
         "HEX" => {
             let s = value.as_bytes();
-            if s.len() % 2 != 0 {
+            if !s.len().is_multiple_of(2) {
                 return Err(bad());
             }
             s.chunks(2)
