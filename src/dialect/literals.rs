@@ -34,7 +34,10 @@ pub fn rewrite_literal_tokens(tokens: &mut Vec<TokenWithSpan>) -> Result<(), Dap
             let span = tokens[i].span.union(&tokens[i + 1].span);
             tokens.splice(
                 i..i + 2,
-                [TokenWithSpan::new(Token::HexStringLiteral(hex(body.as_bytes())), span)],
+                [TokenWithSpan::new(
+                    Token::HexStringLiteral(hex(body.as_bytes())),
+                    span,
+                )],
             );
             i += 1;
             continue;
@@ -149,7 +152,8 @@ fn decode(s: &str) -> Result<Vec<u8>, String> {
                 let rest = take(&mut chars, 2, 8)
                     .ok_or("Illegal escape sequence: octal escapes need 3 digits")?;
                 let v = (e as u32 - '0' as u32) * 64 + rest;
-                let b = u8::try_from(v).map_err(|_| "Illegal escape sequence: octal value > \\377")?;
+                let b =
+                    u8::try_from(v).map_err(|_| "Illegal escape sequence: octal value > \\377")?;
                 out.push(b);
             }
             'x' | 'X' => {
@@ -159,8 +163,9 @@ fn decode(s: &str) -> Result<Vec<u8>, String> {
             }
             'u' | 'U' => {
                 let n = if e == 'u' { 4 } else { 8 };
-                let v = take(&mut chars, n, 16)
-                    .ok_or(format!("Illegal escape sequence: \\{e} needs {n} hex digits"))?;
+                let v = take(&mut chars, n, 16).ok_or(format!(
+                    "Illegal escape sequence: \\{e} needs {n} hex digits"
+                ))?;
                 let ch = char::from_u32(v)
                     .ok_or(format!("Illegal escape sequence: invalid code point {v:X}"))?;
                 let mut buf = [0u8; 4];

@@ -6,6 +6,8 @@
 
 pub mod casts;
 pub mod functions;
+pub mod if_fn;
+pub mod like_any;
 pub mod literals;
 pub mod naming;
 pub mod tokens;
@@ -26,6 +28,8 @@ pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
     unnest::alias_unnest_columns(stmt);
     functions::normalize::mode_arguments(stmt);
     functions::strings::named_arguments(stmt);
+    like_any::expand_like_any(stmt)?;
+    if_fn::if_to_case(stmt);
     Ok(())
 }
 

@@ -12,8 +12,8 @@ use datafusion::logical_expr::ScalarUDF;
 
 use super::bq_error;
 use super::row_fn::{
-    Text, bytes_val, i64_val, int, int_list, list_val, ret_binary, ret_i64, ret_list_i64,
-    ret_utf8, str_val, string, text, udf,
+    Text, bytes_val, i64_val, int, int_list, list_val, ret_binary, ret_i64, ret_list_i64, ret_utf8,
+    str_val, string, text, udf,
 };
 
 pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
@@ -22,8 +22,18 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
         udf("unicode", &[], ret_i64, unicode),
         udf("chr", &[], ret_utf8, chr),
         udf("to_code_points", &[], ret_list_i64, to_code_points),
-        udf("code_points_to_string", &[], ret_utf8, code_points_to_string),
-        udf("code_points_to_bytes", &[], ret_binary, code_points_to_bytes),
+        udf(
+            "code_points_to_string",
+            &[],
+            ret_utf8,
+            code_points_to_string,
+        ),
+        udf(
+            "code_points_to_bytes",
+            &[],
+            ret_binary,
+            code_points_to_bytes,
+        ),
         udf("to_base32", &[], ret_utf8, to_base32),
         udf("from_base32", &[], ret_binary, from_base32),
         udf("to_base64", &[], ret_utf8, to_base64),
@@ -91,9 +101,8 @@ fn code_points_to_bytes(a: &[ScalarValue]) -> Result<ScalarValue> {
     let mut out = Vec::new();
     for n in int_list(&a[0], "CODE_POINTS_TO_BYTES")? {
         match n {
-            Some(n) => out.push(
-                u8::try_from(n).map_err(|_| bq_error(format!("Invalid ASCII value: {n}")))?,
-            ),
+            Some(n) => out
+                .push(u8::try_from(n).map_err(|_| bq_error(format!("Invalid ASCII value: {n}")))?),
             None => return Ok(ScalarValue::Binary(None)),
         }
     }
@@ -167,7 +176,9 @@ fn from_base64(a: &[ScalarValue]) -> Result<ScalarValue> {
 
 fn to_hex(a: &[ScalarValue]) -> Result<ScalarValue> {
     let b = bytes_arg(&a[0], "TO_HEX")?;
-    Ok(str_val(b.iter().map(|x| format!("{x:02x}")).collect::<String>()))
+    Ok(str_val(
+        b.iter().map(|x| format!("{x:02x}")).collect::<String>(),
+    ))
 }
 
 fn from_hex(a: &[ScalarValue]) -> Result<ScalarValue> {

@@ -34,7 +34,9 @@ struct Spec {
 fn format(a: &[ScalarValue]) -> Result<ScalarValue> {
     let fmt = match &a[0] {
         v if v.is_null() => return Ok(ScalarValue::Utf8(None)),
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => s,
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => s,
         _ => return Err(bq_error("FORMAT: the format string must be a STRING")),
     };
     let mut out = String::new();
@@ -100,7 +102,9 @@ fn format(a: &[ScalarValue]) -> Result<ScalarValue> {
             'o' | 'x' | 'X' => {
                 let n = int_arg(arg, conv)?;
                 if n < 0 {
-                    return Err(not_supported(format!("FORMAT %{conv} of a negative number")));
+                    return Err(not_supported(format!(
+                        "FORMAT %{conv} of a negative number"
+                    )));
                 }
                 let (digits, prefix) = match conv {
                     'o' => (format!("{n:o}"), "0"),
@@ -158,7 +162,14 @@ fn format(a: &[ScalarValue]) -> Result<ScalarValue> {
                 )));
             }
         };
-        out.push_str(&pad(body, &spec, matches!(conv, 'd' | 'i' | 'o' | 'x' | 'X' | 'f' | 'F' | 'e' | 'E' | 'g' | 'G')));
+        out.push_str(&pad(
+            body,
+            &spec,
+            matches!(
+                conv,
+                'd' | 'i' | 'o' | 'x' | 'X' | 'f' | 'F' | 'e' | 'E' | 'g' | 'G'
+            ),
+        ));
     }
     if next_arg < a.len() {
         return Err(bq_error(format!(
@@ -232,7 +243,7 @@ fn pad(body: String, spec: &Spec, _numeric: bool) -> String {
 fn group3(digits: &str) -> String {
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -303,10 +314,12 @@ fn text_form(v: &ScalarValue) -> Result<String> {
 fn literal_form(v: &ScalarValue) -> Result<String> {
     Ok(match v {
         v if v.is_null() => "NULL".into(),
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
-            quote_string(s)
-        }
-        ScalarValue::Binary(Some(b)) | ScalarValue::LargeBinary(Some(b)) | ScalarValue::BinaryView(Some(b)) => {
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => quote_string(s),
+        ScalarValue::Binary(Some(b))
+        | ScalarValue::LargeBinary(Some(b))
+        | ScalarValue::BinaryView(Some(b)) => {
             let mut out = String::from("b\"");
             for &c in b {
                 match c {
@@ -328,10 +341,7 @@ fn literal_form(v: &ScalarValue) -> Result<String> {
         other => match super::row_fn::int(other, "FORMAT") {
             Ok(n) => n.to_string(),
             Err(_) => {
-                return Err(not_supported(format!(
-                    "FORMAT %T of {}",
-                    other.data_type()
-                )));
+                return Err(not_supported(format!("FORMAT %T of {}", other.data_type())));
             }
         },
     })

@@ -55,7 +55,7 @@ pub fn window_functions() -> Vec<Arc<WindowUDF>> {
 pub fn expr_planners() -> Vec<Arc<dyn ExprPlanner>> {
     #[allow(unused_mut)]
     let mut all: Vec<Arc<dyn ExprPlanner>> = Vec::new();
-    all.push(Arc::new(strings::SubstrPlanner));
+    all.extend([Arc::new(strings::SubstrPlanner) as Arc<dyn ExprPlanner>]);
     all
 }
 

@@ -165,9 +165,7 @@ fn instr(a: &[ScalarValue]) -> Result<ScalarValue> {
             0 => false,
             1 => true,
             _ => {
-                return Err(bq_error(
-                    "REGEXP_INSTR: occurrence_position must be 0 or 1",
-                ));
+                return Err(bq_error("REGEXP_INSTR: occurrence_position must be 0 or 1"));
             }
         },
     };

@@ -151,7 +151,10 @@ pub enum Text<'a> {
 pub fn is_bytes_type(t: &DataType) -> bool {
     matches!(
         t,
-        DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_)
+        DataType::Binary
+            | DataType::LargeBinary
+            | DataType::BinaryView
+            | DataType::FixedSizeBinary(_)
     )
 }
 
@@ -188,9 +191,9 @@ pub fn ret_list_same(args: &[DataType]) -> Result<DataType> {
 
 pub fn text<'a>(v: &'a ScalarValue, what: &str) -> Result<Text<'a>> {
     match v {
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
-            Ok(Text::Str(s))
-        }
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => Ok(Text::Str(s)),
         ScalarValue::Binary(Some(b))
         | ScalarValue::LargeBinary(Some(b))
         | ScalarValue::BinaryView(Some(b))
@@ -218,7 +221,9 @@ pub fn int(v: &ScalarValue, what: &str) -> Result<i64> {
         ScalarValue::UInt8(Some(x)) => *x as i64,
         ScalarValue::UInt16(Some(x)) => *x as i64,
         ScalarValue::UInt32(Some(x)) => *x as i64,
-        ScalarValue::UInt64(Some(x)) => i64::try_from(*x).map_err(|_| bq_error("int64 overflow"))?,
+        ScalarValue::UInt64(Some(x)) => {
+            i64::try_from(*x).map_err(|_| bq_error("int64 overflow"))?
+        }
         other => {
             return Err(bq_error(format!(
                 "{what} expects INT64, got {}",

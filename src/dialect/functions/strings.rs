@@ -13,13 +13,18 @@ use datafusion::logical_expr::ScalarUDF;
 
 use super::bq_error;
 use super::row_fn::{
-    Text, bytes_val, i64_val, int, list_val, ret_i64, ret_list_same, ret_utf8,
-    same_as_first, str_val, string, text, udf, udf_nulls,
+    Text, bytes_val, i64_val, int, list_val, ret_i64, ret_list_same, ret_utf8, same_as_first,
+    str_val, string, text, udf, udf_nulls,
 };
 
 pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     vec![
-        udf("length", &["char_length", "character_length"], ret_i64, length),
+        udf(
+            "length",
+            &["char_length", "character_length"],
+            ret_i64,
+            length,
+        ),
         udf("byte_length", &["octet_length"], ret_i64, byte_length),
         udf("substr", &["substring"], same_as_first, substr),
         udf("left", &[], same_as_first, left),
@@ -215,7 +220,9 @@ fn pad(a: &[ScalarValue], what: &str, left: bool) -> Result<ScalarValue> {
     let u = Units::of(&a[0], what)?;
     let n = int(&a[1], what)?;
     if n < 0 {
-        return Err(bq_error(format!("{what}: return_length cannot be negative")));
+        return Err(bq_error(format!(
+            "{what}: return_length cannot be negative"
+        )));
     }
     if n > 1_048_576 {
         return Err(bq_error(format!("{what}: output is too large")));
@@ -281,9 +288,7 @@ fn replace(a: &[ScalarValue]) -> Result<ScalarValue> {
                     str_val(s.replace(f, t))
                 }
             }
-            (Text::Bytes(s), Text::Bytes(f), Text::Bytes(t)) => {
-                bytes_val(replace_bytes(s, f, t))
-            }
+            (Text::Bytes(s), Text::Bytes(f), Text::Bytes(t)) => bytes_val(replace_bytes(s, f, t)),
             _ => return Err(bq_error("REPLACE: mixed STRING and BYTES")),
         },
     )
@@ -341,7 +346,10 @@ fn split(a: &[ScalarValue]) -> Result<ScalarValue> {
             } else {
                 s.split(d).map(str_val).collect()
             };
-            Ok(list_val(parts, &datafusion::arrow::datatypes::DataType::Utf8))
+            Ok(list_val(
+                parts,
+                &datafusion::arrow::datatypes::DataType::Utf8,
+            ))
         }
         Text::Bytes(b) => {
             let d: Vec<u8> = match a.get(1) {
@@ -371,7 +379,10 @@ fn split(a: &[ScalarValue]) -> Result<ScalarValue> {
                 parts.push(bytes_val(b[start..].to_vec()));
                 parts
             };
-            Ok(list_val(parts, &datafusion::arrow::datatypes::DataType::Binary))
+            Ok(list_val(
+                parts,
+                &datafusion::arrow::datatypes::DataType::Binary,
+            ))
         }
     }
 }
@@ -445,13 +456,16 @@ fn trim(a: &[ScalarValue], what: &str, lead: bool, trail: bool) -> Result<Scalar
         None => match &u {
             Units::Chars(_) => Units::Chars(vec![]),
             Units::Bytes(_) => {
-                return Err(bq_error(format!(
-                    "{what} on BYTES needs the bytes to trim"
-                )));
+                return Err(bq_error(format!("{what} on BYTES needs the bytes to trim")));
             }
         },
     };
-    fn cut<T: PartialEq>(v: &[T], keep: impl Fn(&T) -> bool, lead: bool, trail: bool) -> (usize, usize) {
+    fn cut<T: PartialEq>(
+        v: &[T],
+        keep: impl Fn(&T) -> bool,
+        lead: bool,
+        trail: bool,
+    ) -> (usize, usize) {
         let mut from = 0;
         let mut to = v.len();
         if lead {
@@ -546,7 +560,10 @@ fn edit_distance(a: &[ScalarValue]) -> Result<ScalarValue> {
         }
         _ => None,
     };
-    let (x, y) = (Units::of(&a[0], "EDIT_DISTANCE")?, Units::of(&a[1], "EDIT_DISTANCE")?);
+    let (x, y) = (
+        Units::of(&a[0], "EDIT_DISTANCE")?,
+        Units::of(&a[1], "EDIT_DISTANCE")?,
+    );
     fn lev<T: PartialEq>(x: &[T], y: &[T]) -> usize {
         let mut prev: Vec<usize> = (0..=y.len()).collect();
         for (i, cx) in x.iter().enumerate() {
@@ -606,7 +623,9 @@ fn safe_convert(a: &[ScalarValue]) -> Result<ScalarValue> {
 fn starts_with(a: &[ScalarValue]) -> Result<ScalarValue> {
     let u = Units::of(&a[0], "STARTS_WITH")?;
     let p = u.like(&a[1], "STARTS_WITH")?;
-    Ok(ScalarValue::Boolean(Some(u.find_all(&p).first() == Some(&0))))
+    Ok(ScalarValue::Boolean(Some(
+        u.find_all(&p).first() == Some(&0),
+    )))
 }
 
 fn ends_with(a: &[ScalarValue]) -> Result<ScalarValue> {
@@ -623,7 +642,11 @@ pub fn named_arguments(stmt: &mut datafusion::sql::sqlparser::ast::Statement) {
     use datafusion::sql::sqlparser::ast::{Expr, FunctionArg, FunctionArguments};
     let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(stmt, |e| {
         if let Expr::Function(f) = e
-            && f.name.to_string().to_ascii_lowercase().trim_matches('"').ends_with("edit_distance")
+            && f.name
+                .to_string()
+                .to_ascii_lowercase()
+                .trim_matches('"')
+                .ends_with("edit_distance")
             && let FunctionArguments::List(list) = &mut f.args
         {
             for a in list.args.iter_mut() {
