@@ -11,7 +11,9 @@ pub mod casts;
 pub mod conditional;
 pub mod correlated_unnest;
 pub mod functions;
+pub mod if_fn;
 pub mod json_syntax;
+pub mod like_any;
 pub mod literals;
 pub mod naming;
 pub mod struct_literals;
@@ -36,6 +38,8 @@ pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
     unnest::alias_unnest_columns(stmt);
     functions::normalize::mode_arguments(stmt);
     functions::strings::named_arguments(stmt);
+    like_any::expand_like_any(stmt)?;
+    if_fn::if_to_case(stmt);
     conditional::rewrite_conditionals(stmt);
     aggregates::rewrite_aggregates(stmt)?;
     struct_literals::name_struct_elements(stmt);
@@ -47,17 +51,6 @@ pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
 /// in FROM may name a column, not a table).
 pub fn rewrite_before_resolve(stmt: &mut Statement) -> Result<()> {
     correlated_unnest::rewrite_correlated_unnest(stmt)?;
-    Ok(())
-}
-
-/// BigQuery's AST rewrites that must run before dap resolves table names (a path like `t.arr`
-/// in FROM may name a column, not a table).
-pub fn rewrite_before_resolve(stmt: &mut Statement) -> Result<()> {
-    correlated_unnest::rewrite_correlated_unnest(stmt)?;
-    conditional::rewrite_conditionals(stmt);
-    aggregates::rewrite_aggregates(stmt)?;
-    struct_literals::name_struct_elements(stmt);
-    subscripts::rewrite_subscripts(stmt);
     Ok(())
 }
 

@@ -243,7 +243,7 @@ fn pad(body: String, spec: &Spec, _numeric: bool) -> String {
 fn group3(digits: &str) -> String {
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

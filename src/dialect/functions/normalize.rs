@@ -2,10 +2,16 @@
 //! written as a bare word (`NORMALIZE(s, NFKC)`); [`mode_arguments`] turns it into a string
 //! literal before planning.
 //!
-//! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/string_functions#normalize>.
+//! CONTAINS_SUBSTR(value, search) compares NFKC-normalized, case-folded text and looks inside
+//! arrays and structs; other leaf values are compared in their CAST(... AS STRING) form. A
+//! missing match where some searched value is NULL gives NULL.
+//!
+//! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/string_functions#normalize>,
+//! <https://cloud.google.com/bigquery/docs/reference/standard-sql/string_functions#contains_substr>.
 
 use std::sync::Arc;
 
+use datafusion::arrow::array::Array;
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::ScalarUDF;
 use datafusion::sql::sqlparser::ast::{
@@ -14,7 +20,7 @@ use datafusion::sql::sqlparser::ast::{
 use unicode_normalization::UnicodeNormalization;
 
 use super::bq_error;
-use super::row_fn::{ret_utf8, str_val, string, udf};
+use super::row_fn::{ret_utf8, str_val, string, udf, udf_nulls};
 
 pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     vec![
@@ -24,6 +30,12 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
             &[],
             ret_utf8,
             normalize_and_casefold,
+        ),
+        udf_nulls(
+            "contains_substr",
+            &[],
+            super::row_fn::ret_bool,
+            contains_substr,
         ),
     ]
 }
@@ -95,4 +107,65 @@ pub fn mode_arguments(stmt: &mut Statement) {
         }
         std::ops::ControlFlow::<()>::Continue(())
     });
+}
+
+fn fold(s: &str) -> String {
+    casefold(&s.nfkc().collect::<String>()).nfkc().collect()
+}
+
+/// Some(true) on a match, None when no match but a NULL was searched.
+fn search(v: &ScalarValue, needle: &str) -> Result<Option<bool>> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    let mut saw_null = false;
+    let mut nested = |children: Vec<ScalarValue>| -> Result<Option<bool>> {
+        for c in children {
+            match search(&c, needle)? {
+                Some(true) => return Ok(Some(true)),
+                None => saw_null = true,
+                Some(false) => {}
+            }
+        }
+        Ok(if saw_null { None } else { Some(false) })
+    };
+    match v {
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => Ok(Some(fold(s).contains(needle))),
+        ScalarValue::List(l) => {
+            let arr = l.value(0);
+            let items = (0..arr.len())
+                .map(|i| ScalarValue::try_from_array(arr.as_ref(), i))
+                .collect::<Result<Vec<_>>>()?;
+            nested(items)
+        }
+        ScalarValue::Struct(s) => {
+            let items = s
+                .columns()
+                .iter()
+                .map(|c| ScalarValue::try_from_array(c.as_ref(), 0))
+                .collect::<Result<Vec<_>>>()?;
+            nested(items)
+        }
+        ScalarValue::Binary(_) | ScalarValue::LargeBinary(_) | ScalarValue::BinaryView(_) => {
+            Err(super::not_supported("CONTAINS_SUBSTR on BYTES"))
+        }
+        other => {
+            let arr = other.to_array()?;
+            let text = crate::output::value::text(arr.as_ref(), 0).unwrap_or_default();
+            Ok(Some(fold(&text).contains(needle)))
+        }
+    }
+}
+
+fn contains_substr(a: &[ScalarValue]) -> Result<ScalarValue> {
+    if a.len() != 2 {
+        return Err(super::not_supported("CONTAINS_SUBSTR with json_scope"));
+    }
+    if a[1].is_null() {
+        return Ok(ScalarValue::Boolean(None));
+    }
+    let needle = fold(string(&a[1], "CONTAINS_SUBSTR")?);
+    Ok(ScalarValue::Boolean(search(&a[0], &needle)?))
 }
