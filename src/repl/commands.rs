@@ -28,22 +28,13 @@ pub enum Meta {
 
 /// Every meta command with its help line, in `\?` order; also the completion list.
 pub const COMMANDS: &[(&str, &str)] = &[
-    (
-        "\\d",
-        "[NAME]        datasets and tables with row counts; or one dataset/table",
-    ),
+    ("\\d", "[NAME]        datasets and tables with row counts; or one dataset/table"),
     ("\\history", "TABLE   versions of a table (Delta commits)"),
     ("\\timing", "[on|off]  show how long each statement takes"),
-    (
-        "\\format",
-        "NAME     table | csv | json | ndjson | markdown",
-    ),
+    ("\\format", "NAME     table | csv | json | ndjson | markdown"),
     ("\\maxrows", "N       rows shown per result (0 = all)"),
     ("\\i", "FILE          run the statements in FILE"),
-    (
-        "\\o",
-        "[FILE]        send results to FILE; `\\o` alone back to the terminal",
-    ),
+    ("\\o", "[FILE]        send results to FILE; `\\o` alone back to the terminal"),
     ("\\?", "              this help"),
     ("\\q", "              quit (or Ctrl-D)"),
 ];
@@ -127,11 +118,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_commands() {
-        assert!(
-            parse("\\format yaml")
-                .unwrap_err()
-                .contains("unknown format")
-        );
+        assert!(parse("\\format yaml").unwrap_err().contains("unknown format"));
         assert!(parse("\\maxrows many").is_err());
         assert!(parse("\\q now").is_err());
         assert!(parse("\\zz").unwrap_err().contains("\\?"));

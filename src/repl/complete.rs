@@ -19,89 +19,15 @@ pub struct Snapshot {
 }
 
 pub const KEYWORDS: &[&str] = &[
-    "ALL",
-    "AND",
-    "ANY_VALUE",
-    "ARRAY",
-    "AS",
-    "ASC",
-    "BETWEEN",
-    "BY",
-    "CASE",
-    "CAST",
-    "CREATE",
-    "CROSS",
-    "CUBE",
-    "DATE",
-    "DATETIME",
-    "DELETE",
-    "DESC",
-    "DISTINCT",
-    "DROP",
-    "ELSE",
-    "END",
-    "EXCEPT",
-    "EXISTS",
-    "EXTERNAL",
-    "FALSE",
-    "FOR",
-    "FROM",
-    "FULL",
-    "GROUP",
-    "HAVING",
-    "IF",
-    "IN",
-    "INNER",
-    "INSERT",
-    "INTERSECT",
-    "INTERVAL",
-    "INTO",
-    "IS",
-    "JOIN",
-    "JSON",
-    "LEFT",
-    "LIKE",
-    "LIMIT",
-    "MATCHED",
-    "MERGE",
-    "NOT",
-    "NULL",
-    "NULLS",
-    "OFFSET",
-    "ON",
-    "OPTIONS",
-    "OR",
-    "ORDER",
-    "OUTER",
-    "OVER",
-    "PARTITION",
-    "PIVOT",
-    "QUALIFY",
-    "REPLACE",
-    "RIGHT",
-    "ROLLUP",
-    "SCHEMA",
-    "SELECT",
-    "SET",
-    "STRUCT",
-    "SYSTEM_TIME",
-    "TABLE",
-    "THEN",
-    "TIME",
-    "TIMESTAMP",
-    "TRUE",
-    "TRUNCATE",
-    "UNION",
-    "UNNEST",
-    "UNPIVOT",
-    "UPDATE",
-    "USING",
-    "VALUES",
-    "VIEW",
-    "WHEN",
-    "WHERE",
-    "WINDOW",
-    "WITH",
+    "ALL", "AND", "ANY_VALUE", "ARRAY", "AS", "ASC", "BETWEEN", "BY", "CASE", "CAST", "CREATE",
+    "CROSS", "CUBE", "DATE", "DATETIME", "DELETE", "DESC", "DISTINCT", "DROP", "ELSE", "END",
+    "EXCEPT", "EXISTS", "EXTERNAL", "FALSE", "FOR", "FROM", "FULL", "GROUP", "HAVING", "IF", "IN",
+    "INNER", "INSERT", "INTERSECT", "INTERVAL", "INTO", "IS", "JOIN", "JSON", "LEFT", "LIKE",
+    "LIMIT", "MATCHED", "MERGE", "NOT", "NULL", "NULLS", "OFFSET", "ON", "OPTIONS", "OR", "ORDER",
+    "OUTER", "OVER", "PARTITION", "PIVOT", "QUALIFY", "REPLACE", "RIGHT", "ROLLUP", "SCHEMA",
+    "SELECT", "SET", "STRUCT", "SYSTEM_TIME", "TABLE", "THEN", "TIME", "TIMESTAMP", "TRUE",
+    "TRUNCATE", "UNION", "UNNEST", "UNPIVOT", "UPDATE", "USING", "VALUES", "VIEW", "WHEN", "WHERE",
+    "WINDOW", "WITH",
 ];
 
 /// Keywords after which a table name comes.
@@ -190,14 +116,7 @@ pub fn complete(snapshot: &Snapshot, line: &str, pos: usize) -> (usize, Vec<Stri
             out.extend(
                 KEYWORDS
                     .iter()
-                    .chain(
-                        snapshot
-                            .functions
-                            .iter()
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .iter(),
-                    )
+                    .chain(snapshot.functions.iter().map(|s| s.as_str()).collect::<Vec<_>>().iter())
                     .filter(|k| matches(k))
                     .map(|k| case(k)),
             );
@@ -225,10 +144,7 @@ fn tables_in(sql: &str, snapshot: &Snapshot) -> Vec<String> {
         let name = pair[1].trim_matches('`');
         let parts: Vec<&str> = name.split('.').collect();
         let key = match parts.as_slice() {
-            [t] => snapshot
-                .default_dataset
-                .as_ref()
-                .map(|d| format!("{d}.{t}")),
+            [t] => snapshot.default_dataset.as_ref().map(|d| format!("{d}.{t}")),
             [d, t] | [_, d, t] => Some(format!("{d}.{t}")),
             _ => None,
         };
@@ -250,14 +166,10 @@ mod tests {
         s.tables
             .insert("sales".into(), vec!["orders".into(), "order_items".into()]);
         s.tables.insert("raw".into(), vec!["events".into()]);
-        s.columns.insert(
-            "sales.orders".into(),
-            vec!["order_id".into(), "amount".into()],
-        );
-        s.columns.insert(
-            "raw.events".into(),
-            vec!["event_id".into(), "payload".into()],
-        );
+        s.columns
+            .insert("sales.orders".into(), vec!["order_id".into(), "amount".into()]);
+        s.columns
+            .insert("raw.events".into(), vec!["event_id".into(), "payload".into()]);
         s
     }
 
@@ -271,10 +183,7 @@ mod tests {
         assert_eq!(names("select * from r"), vec!["raw."]);
         assert_eq!(names("SELECT * FROM raw.e"), vec!["raw.events"]);
         assert_eq!(names("SELECT * FROM `raw.e"), vec!["`raw.events"]);
-        assert_eq!(
-            names("SELECT * FROM a JOIN sales.o"),
-            vec!["sales.order_items", "sales.orders"]
-        );
+        assert_eq!(names("SELECT * FROM a JOIN sales.o"), vec!["sales.order_items", "sales.orders"]);
         assert_eq!(names("\\d raw.e"), vec!["raw.events"]);
     }
 
@@ -282,10 +191,7 @@ mod tests {
     fn columns_of_tables_in_the_statement_keywords_and_functions() {
         assert_eq!(names("SELECT ord FROM orders"), vec!["order_id"]);
         let line = "SELECT e FROM raw.events";
-        assert_eq!(
-            complete(&snapshot(), line, 8).1,
-            vec!["event_id", "except", "exists", "external"]
-        );
+        assert_eq!(complete(&snapshot(), line, 8).1, vec!["event_id", "except", "exists", "external"]);
         assert_eq!(names("SEL"), vec!["SELECT"]);
         assert_eq!(names("select su"), vec!["substr", "sum"]);
     }

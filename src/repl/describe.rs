@@ -62,12 +62,7 @@ pub async fn overview(engine: &Engine) -> Result<String> {
     for (ds, _) in datasets {
         let objects = wh.list_objects(&ds).await?;
         if objects.is_empty() {
-            t.add_row(vec![
-                ds.clone(),
-                "(empty)".into(),
-                String::new(),
-                String::new(),
-            ]);
+            t.add_row(vec![ds.clone(), "(empty)".into(), String::new(), String::new()]);
         }
         for obj in objects {
             let n = name(engine, &ds, &obj);
@@ -124,10 +119,7 @@ pub async fn object(engine: &Engine, text: &str) -> Result<String> {
     let mut cols = table();
     cols.set_header(vec!["column", "type", "mode", "description"]);
     for f in schema.fields() {
-        let mode = if matches!(
-            f.data_type(),
-            datafusion::arrow::datatypes::DataType::List(_)
-        ) {
+        let mode = if matches!(f.data_type(), datafusion::arrow::datatypes::DataType::List(_)) {
             "REPEATED"
         } else if f.is_nullable() {
             "NULLABLE"
@@ -234,16 +226,11 @@ pub async fn snapshot(engine: &Engine) -> Result<Snapshot> {
                 break;
             }
             loaded += 1;
-            let reference =
-                TableReference::full(engine.project().to_string(), ds.clone(), obj.clone());
+            let reference = TableReference::full(engine.project().to_string(), ds.clone(), obj.clone());
             if let Ok(p) = engine.context().table_provider(reference).await {
                 s.columns.insert(
                     format!("{ds}.{obj}"),
-                    p.schema()
-                        .fields()
-                        .iter()
-                        .map(|f| f.name().clone())
-                        .collect(),
+                    p.schema().fields().iter().map(|f| f.name().clone()).collect(),
                 );
             }
         }

@@ -36,7 +36,9 @@ pub fn highlight(line: &str) -> String {
     let mut done = 0usize;
     for t in &tokens {
         let colour = match &t.token {
-            Token::Word(w) if w.quote_style.is_none() && w.keyword != Keyword::NoKeyword => KEYWORD,
+            Token::Word(w) if w.quote_style.is_none() && w.keyword != Keyword::NoKeyword => {
+                KEYWORD
+            }
             Token::SingleQuotedString(_)
             | Token::DoubleQuotedString(_)
             | Token::TripleSingleQuotedString(_)

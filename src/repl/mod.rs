@@ -14,9 +14,9 @@
 
 pub mod commands;
 pub mod complete;
-mod describe;
 pub mod highlight;
 pub mod input;
+mod describe;
 
 use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
@@ -323,10 +323,7 @@ impl Session {
             Meta::Include(p) => Box::pin(self.include(&p)).await,
             Meta::Output(None) => {
                 if let Some((p, _)) = self.output.take() {
-                    eprintln!(
-                        "results go to the terminal again (were going to {})",
-                        p.display()
-                    );
+                    eprintln!("results go to the terminal again (were going to {})", p.display());
                 }
             }
             Meta::Output(Some(p)) => match std::fs::File::create(&p) {
