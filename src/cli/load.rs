@@ -8,12 +8,7 @@
 //! json_path = "data"                   # where the records sit in each file's envelope
 //! ```
 //!
-//! SEAM: the loader itself is `crate::ingest::load(engine, &LoadRequest)` (helper branch
-//! h-load). Until that API is merged, this step reports the entries and loads nothing. To wire it,
-//! in [`load_project`] open `Engine::new(opts.clone())` and per entry call `ingest::load` with
-//! `LoadRequest { table: e.table, uris: vec![dir.join(e.files)], json_path: e.json_path,
-//! max_bad_records: e.max_bad_records, write_mode: <replace>, format: <JSON>, .. }`, returning a
-//! line per `LoadSummary` (rows, rejected, quarantine).
+//! Each entry is one [`crate::ingest::load`] that replaces the raw table (one atomic commit).
 
 use std::path::Path;
 
@@ -50,19 +45,37 @@ pub fn entries(dir: &Path) -> Result<Vec<LoadEntry>, String> {
     Ok(f.load)
 }
 
-/// Loads every `[[load]]` entry; returns one line per table for the summary.
-pub async fn load_project(dir: &Path, _opts: &EngineOptions) -> Result<Vec<String>, String> {
+/// Loads every `[[load]]` entry (replacing the raw table, so a re-run is idempotent); returns one
+/// line per table for the summary. The first failing entry stops the build.
+pub async fn load_project(dir: &Path, opts: &EngineOptions) -> Result<Vec<String>, String> {
     let entries = entries(dir)?;
-    Ok(entries
-        .iter()
-        .map(|e| {
-            format!(
-                "warning: not loaded (this build has no loader yet): {} -> {} (json_path {}, max_bad_records {})",
-                e.files,
-                e.table,
-                e.json_path.as_deref().unwrap_or("-"),
-                e.max_bad_records
-            )
-        })
-        .collect())
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let engine = crate::engine::Engine::new(opts.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut lines = Vec::new();
+    for e in entries {
+        if let Some((dataset, _)) = e.table.rsplit_once('.') {
+            engine
+                .run_script(&format!("CREATE SCHEMA IF NOT EXISTS {dataset}"))
+                .await
+                .map_err(|err| format!("load {}: {err}", e.table))?;
+        }
+        let mut req = crate::ingest::LoadRequest::new(
+            e.table.clone(),
+            [dir.join(&e.files).display().to_string()],
+        )
+        .write_mode(crate::ingest::WriteMode::Replace)
+        .max_bad_records(e.max_bad_records);
+        if let Some(p) = &e.json_path {
+            req = req.json_path(p.clone());
+        }
+        let summary = crate::ingest::load(&engine, &req)
+            .await
+            .map_err(|err| format!("load {} from {}: {err}", e.table, e.files))?;
+        lines.push(format!("loaded {}: {summary}", e.table));
+    }
+    Ok(lines)
 }

@@ -141,6 +141,17 @@ impl VisitorMut for Aggregates {
                     FunctionArgumentClause::IgnoreOrRespectNulls(NullTreatment::RespectNulls)
                 )
             });
+        let descending = list.clauses.iter().any(|c| {
+            matches!(c, FunctionArgumentClause::OrderBy(items)
+                if items.iter().any(|i| i.options.asc == Some(false)))
+        });
+        if distinct && descending && matches!(name.as_str(), "array_agg" | "string_agg") {
+            // DataFusion orders DISTINCT aggregates ascending whatever the ORDER BY says.
+            return ControlFlow::Break(format!(
+                "{}(DISTINCT ... ORDER BY ... DESC)",
+                name.to_ascii_uppercase()
+            ));
+        }
         match name.as_str() {
             "percentile_cont" | "percentile_disc" if respect_nulls => {
                 return ControlFlow::Break(format!(

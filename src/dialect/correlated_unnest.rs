@@ -144,7 +144,9 @@ fn as_unnest(tf: &TableFactor, earlier: &[Ident]) -> Result<Option<Unnest>> {
                 return Err(DapError::not_supported("UNNEST of several arrays"));
             };
             let Some(alias) = alias else {
-                return Err(DapError::not_supported("UNNEST of a column without an alias"));
+                return Err(DapError::not_supported(
+                    "UNNEST of a column without an alias",
+                ));
             };
             if !alias.columns.is_empty() && alias.columns.len() != 1 {
                 return Err(DapError::not_supported("UNNEST with column aliases"));
@@ -202,7 +204,10 @@ fn is_cross(op: &JoinOperator) -> Result<bool> {
     Ok(match constraint {
         JoinConstraint::None => true,
         JoinConstraint::On(Expr::Value(v)) => {
-            matches!(v.value, datafusion::sql::sqlparser::ast::Value::Boolean(true))
+            matches!(
+                v.value,
+                datafusion::sql::sqlparser::ast::Value::Boolean(true)
+            )
         }
         _ => false,
     })
@@ -224,6 +229,11 @@ fn wrap(left: &TableFactor, q: &Ident, u: &Unnest) -> Result<TableFactor> {
     let offset = match &u.offset {
         Some(o) => format!(", UNNEST(range(0, array_length({}))) AS {o}", u.array),
         None => String::new(),
+    };
+    // An unaliased table gets its qualifier as alias, so `{q}.*` names it inside.
+    let left = match left {
+        TableFactor::Table { alias: None, .. } => format!("{left} AS {q}"),
+        _ => left.to_string(),
     };
     parse_factor(&format!(
         "(SELECT {q}.*, UNNEST({}) AS {}{offset} FROM {left}) AS {q}",
@@ -339,7 +349,9 @@ fn rewrite_chain(twj: &mut TableWithJoins) -> Result<bool> {
             ));
         }
         if !is_cross(&twj.joins[k].join_operator)? {
-            return Err(DapError::not_supported("JOIN UNNEST of a column with a condition"));
+            return Err(DapError::not_supported(
+                "JOIN UNNEST of a column with a condition",
+            ));
         }
         let Some(q) = qualifier(&twj.relation) else {
             return Err(DapError::not_supported(

@@ -10,7 +10,6 @@ use super::functions::safe::safe_name;
 pub fn rewrite_tokens(tokens: &mut Vec<TokenWithSpan>) {
     safe_prefix(tokens);
     super::array_literals::typed_array_literals(tokens);
-    hex_integers(tokens);
 }
 
 /// `SAFE.F(` becomes one quoted identifier `"safe.f"` followed by `(`, so that even functions
@@ -34,25 +33,5 @@ fn safe_prefix(tokens: &mut Vec<TokenWithSpan>) {
             tokens.splice(i..i + 3, [TokenWithSpan::new(word, span)]);
         }
         i += 1;
-    }
-}
-
-/// `0xF001` is an INT64 literal in BigQuery (sqlparser reads it as bytes, like `X'F001'`); it
-/// becomes the decimal number. The two forms differ in length: `0x` + digits vs `X'` + digits + `'`.
-fn hex_integers(tokens: &mut [TokenWithSpan]) {
-    for t in tokens.iter_mut() {
-        let Token::HexStringLiteral(digits) = &t.token else {
-            continue;
-        };
-        let (start, end) = (t.span.start, t.span.end);
-        let is_0x = start.line == end.line
-            && usize::try_from(end.column.saturating_sub(start.column)).ok()
-                == Some(digits.len() + 2);
-        if !is_0x {
-            continue;
-        }
-        if let Ok(n) = i64::from_str_radix(digits, 16) {
-            t.token = Token::Number(n.to_string(), false);
-        }
     }
 }

@@ -142,7 +142,7 @@ pub struct LoadSummary {
     pub quarantine: Option<String>,
     pub seconds: f64,
     /// Delta version committed.
-    pub version: Option<i64>,
+    pub version: Option<u64>,
 }
 
 impl std::fmt::Display for LoadSummary {

@@ -129,12 +129,12 @@ mod tests {
     fn rejects_bad_commands() {
         assert!(
             parse("\\format yaml")
-                .unwrap_err()
+                .expect_err("invalid")
                 .contains("unknown format")
         );
         assert!(parse("\\maxrows many").is_err());
         assert!(parse("\\q now").is_err());
-        assert!(parse("\\zz").unwrap_err().contains("\\?"));
+        assert!(parse("\\zz").expect_err("unknown").contains("\\?"));
         assert!(parse("\\i").is_err());
     }
 }

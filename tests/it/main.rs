@@ -1,7 +1,7 @@
 //! End-to-end tests of the real `dap` binary (one integration-test binary for link time).
 
-mod repl;
 mod models;
+mod repl;
 
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
