@@ -54,6 +54,21 @@ fn name_select(select: &mut Select) {
     let mut n = 0;
     for item in select.projection.iter_mut() {
         if let SelectItem::UnnamedExpr(expr) = item {
+            // `<expr>.field` is named after the field (DataFusion would name it after the whole
+            // expression).
+            if let Expr::CompoundFieldAccess { access_chain, .. } = expr
+                && let Some(datafusion::sql::sqlparser::ast::AccessExpr::Dot(Expr::Identifier(
+                    field,
+                ))) = access_chain.last()
+            {
+                let alias = field.clone();
+                let expr = std::mem::replace(
+                    expr,
+                    Expr::Value(datafusion::sql::sqlparser::ast::Value::Null.into()),
+                );
+                *item = SelectItem::ExprWithAlias { expr, alias };
+                continue;
+            }
             if has_implicit_name(expr) {
                 continue;
             }

@@ -245,10 +245,7 @@ fn topo_order(models: &[Model], parents: &[BTreeSet<usize>]) -> Result<Vec<usize
     };
     let mut path = vec![start];
     let mut cur = start;
-    loop {
-        let Some(&p) = parents[cur].iter().find(|&&p| remaining[p] > 0) else {
-            break;
-        };
+    while let Some(&p) = parents[cur].iter().find(|&&p| remaining[p] > 0) {
         if let Some(pos) = path.iter().position(|&x| x == p) {
             let mut cycle: Vec<String> = path[pos..]
                 .iter()

@@ -195,6 +195,11 @@ impl ExprPlanner for ArithmeticPlanner {
                 .map(|t| is_int(&t) || matches!(t, DataType::Float32 | DataType::Float64))
                 .unwrap_or(false)
         };
+        let is_date = |e: &Expr| matches!(e.get_type(schema), Ok(DataType::Date32));
+        if matches!(op, Op::Sub) && is_date(&expr.left) && is_date(&expr.right) {
+            // BigQuery returns an INTERVAL; DataFusion a day count.
+            return Err(super::not_supported("DATE - DATE"));
+        }
         if !(numeric(&expr.left) && numeric(&expr.right)) {
             return Ok(PlannerResult::Original(expr));
         }

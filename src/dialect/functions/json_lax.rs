@@ -124,7 +124,7 @@ fn number_to_int(text: &str, round: bool) -> Option<i64> {
         return None;
     }
     let r = f.round();
-    if (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&r) {
+    if (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&r) {
         Some(r as i64)
     } else {
         None
