@@ -33,6 +33,22 @@ fn msg(text: String) -> Result<StatementOutput> {
 /// The same plan, with every output column nullable: BigQuery's `CREATE TABLE AS SELECT` makes
 /// NULLABLE columns whatever the query's nullability.
 fn nullable_plan(plan: LogicalPlan) -> Result<LogicalPlan> {
+    // Unqualified output columns: the Delta writer analyzes the plan again, and qualifiers from
+    // inside views (`o.order_id`) do not survive that.
+    let exprs: Vec<datafusion::logical_expr::Expr> = plan
+        .schema()
+        .iter()
+        .map(|(q, f)| {
+            datafusion::logical_expr::Expr::Column(datafusion::common::Column::new(
+                q.cloned(),
+                f.name(),
+            ))
+            .alias(f.name())
+        })
+        .collect();
+    let plan = datafusion::logical_expr::LogicalPlanBuilder::from(plan)
+        .project(exprs)?
+        .build()?;
     let df_schema = plan.schema();
     let fields: Vec<(Option<datafusion::common::TableReference>, Arc<Field>)> = df_schema
         .iter()

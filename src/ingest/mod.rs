@@ -442,14 +442,20 @@ fn progress_bar(files: &[PathBuf]) -> indicatif::ProgressBar {
 fn infer_file(path: &Path, json_path: Option<&str>) -> Result<Ty, LoadError> {
     let file = path.to_string_lossy().to_string();
     let mut ty = Ty::Struct(Vec::new());
+    // A record whose types conflict with the records before it does not shape the schema: it is
+    // rejected when the rows are decoded (a bad record, within `max_bad_records` or failing the
+    // load with its file, line and reason), as BigQuery's autodetect does with rows that do not
+    // match the detected schema.
+    let mut first_conflict: Option<LoadError> = None;
+    let mut rows = 0usize;
     source::for_each_record(path, json_path, |line, rec| {
         if let Record::Row(m) = rec {
-            let row = Ty::of(&Value::Object(m), "")
-                .and_then(|t| std::mem::replace(&mut ty, Ty::Null).merge(t, ""));
+            rows += 1;
+            let row = Ty::of(&Value::Object(m), "").and_then(|t| ty.clone().merge(t, ""));
             match row {
                 Ok(t) => ty = t,
                 Err(reason) => {
-                    return Err(LoadError {
+                    first_conflict.get_or_insert(LoadError {
                         file: file.clone(),
                         line: Some(line),
                         column: None,
@@ -460,7 +466,11 @@ fn infer_file(path: &Path, json_path: Option<&str>) -> Result<Ty, LoadError> {
         }
         Ok(())
     })?;
-    Ok(ty)
+    match first_conflict {
+        // Every record conflicts: nothing to detect a schema from.
+        Some(e) if rows <= 1 => Err(e),
+        _ => Ok(ty),
+    }
 }
 
 /// The table schema after appending rows of the detected `fields` to a table with `current`.
