@@ -35,8 +35,21 @@ struct Rewrite {
 }
 
 const PARTS: &[&str] = &[
-    "MICROSECOND", "MILLISECOND", "SECOND", "MINUTE", "HOUR", "DAY", "WEEK", "ISOWEEK", "MONTH",
-    "QUARTER", "YEAR", "ISOYEAR", "DAYOFWEEK", "DAYOFYEAR", "NANOSECOND",
+    "MICROSECOND",
+    "MILLISECOND",
+    "SECOND",
+    "MINUTE",
+    "HOUR",
+    "DAY",
+    "WEEK",
+    "ISOWEEK",
+    "MONTH",
+    "QUARTER",
+    "YEAR",
+    "ISOYEAR",
+    "DAYOFWEEK",
+    "DAYOFYEAR",
+    "NANOSECOND",
 ];
 
 fn text(s: String) -> Expr {
@@ -92,7 +105,11 @@ impl VisitorMut for Rewrite {
         match expr {
             Expr::Function(f) => {
                 let name = f.name.to_string().to_ascii_lowercase();
-                let name = name.strip_prefix("safe.").unwrap_or(&name).trim_matches('"').to_string();
+                let name = name
+                    .strip_prefix("safe.")
+                    .unwrap_or(&name)
+                    .trim_matches('"')
+                    .to_string();
                 let FunctionArguments::List(list) = &mut f.args else {
                     return ControlFlow::Continue(());
                 };
@@ -103,15 +120,22 @@ impl VisitorMut for Rewrite {
                     _ => None,
                 };
                 if let Some(i) = part_at
-                    && let Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(e))) = list.args.get_mut(i)
+                    && let Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(e))) =
+                        list.args.get_mut(i)
                     && let Some(t) = part_text(e)
                 {
                     *e = text(t);
                 }
                 let is_add = matches!(
                     name.as_str(),
-                    "date_add" | "date_sub" | "datetime_add" | "datetime_sub" | "time_add"
-                        | "time_sub" | "timestamp_add" | "timestamp_sub"
+                    "date_add"
+                        | "date_sub"
+                        | "datetime_add"
+                        | "datetime_sub"
+                        | "time_add"
+                        | "time_sub"
+                        | "timestamp_add"
+                        | "timestamp_sub"
                 );
                 if is_add
                     && list.args.len() == 2
@@ -123,11 +147,13 @@ impl VisitorMut for Rewrite {
                     let n = (*iv.value).clone();
                     let p = text(field_text(field));
                     list.args[1] = FunctionArg::Unnamed(FunctionArgExpr::Expr(n));
-                    list.args.push(FunctionArg::Unnamed(FunctionArgExpr::Expr(p)));
+                    list.args
+                        .push(FunctionArg::Unnamed(FunctionArgExpr::Expr(p)));
                 }
                 if name == "make_interval" {
                     let order = ["year", "month", "day", "hour", "minute", "second"];
-                    let mut slots: Vec<Expr> = vec![Expr::value(Value::Number("0".into(), false)); 6];
+                    let mut slots: Vec<Expr> =
+                        vec![Expr::value(Value::Number("0".into(), false)); 6];
                     let mut pos = 0;
                     for a in &list.args {
                         match a {
@@ -135,17 +161,28 @@ impl VisitorMut for Rewrite {
                                 slots[pos] = e.clone();
                                 pos += 1;
                             }
-                            FunctionArg::Named { name, arg: FunctionArgExpr::Expr(e), operator: FunctionArgOperator::RightArrow } => {
-                                match order.iter().position(|o| name.value.eq_ignore_ascii_case(o)) {
+                            FunctionArg::Named {
+                                name,
+                                arg: FunctionArgExpr::Expr(e),
+                                operator: FunctionArgOperator::RightArrow,
+                            } => {
+                                match order
+                                    .iter()
+                                    .position(|o| name.value.eq_ignore_ascii_case(o))
+                                {
                                     Some(i) => slots[i] = e.clone(),
                                     None => {
-                                        self.error = Some(DapError::not_supported(format!("MAKE_INTERVAL argument {}", name.value)));
+                                        self.error = Some(DapError::not_supported(format!(
+                                            "MAKE_INTERVAL argument {}",
+                                            name.value
+                                        )));
                                         return ControlFlow::Break(());
                                     }
                                 }
                             }
                             _ => {
-                                self.error = Some(DapError::not_supported("this MAKE_INTERVAL argument"));
+                                self.error =
+                                    Some(DapError::not_supported("this MAKE_INTERVAL argument"));
                                 return ControlFlow::Break(());
                             }
                         }
@@ -156,9 +193,14 @@ impl VisitorMut for Rewrite {
                         .collect();
                 }
             }
-            Expr::Extract { field, expr: inner, .. } => {
+            Expr::Extract {
+                field, expr: inner, ..
+            } => {
                 let (value, zone) = match &**inner {
-                    Expr::AtTimeZone { timestamp, time_zone } => ((**timestamp).clone(), Some((**time_zone).clone())),
+                    Expr::AtTimeZone {
+                        timestamp,
+                        time_zone,
+                    } => ((**timestamp).clone(), Some((**time_zone).clone())),
                     other => (other.clone(), None),
                 };
                 let f = field_text(field);
@@ -197,7 +239,8 @@ impl VisitorMut for Rewrite {
                         }
                     }
                     None => {
-                        self.error = Some(DapError::not_supported(format!("INTERVAL literal '{s}'")));
+                        self.error =
+                            Some(DapError::not_supported(format!("INTERVAL literal '{s}'")));
                         return ControlFlow::Break(());
                     }
                 }
@@ -264,7 +307,11 @@ fn range_interval(s: &str, lead: &str, last: &str) -> Option<(i64, i64, i64)> {
                     return None;
                 }
                 let x = w.parse::<i64>().ok()? * 1_000_000
-                    + if f.is_empty() { 0 } else { format!("{f:0<6}").parse::<i64>().ok()? };
+                    + if f.is_empty() {
+                        0
+                    } else {
+                        format!("{f:0<6}").parse::<i64>().ok()?
+                    };
                 us += if sign == "-" { -x } else { x };
             }
         }

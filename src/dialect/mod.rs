@@ -10,6 +10,7 @@ pub mod case;
 pub mod casts;
 pub mod conditional;
 pub mod correlated_unnest;
+pub mod datetime_syntax;
 pub mod functions;
 pub mod if_fn;
 pub mod json_syntax;
@@ -34,6 +35,7 @@ pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
     naming::name_anonymous_columns(stmt);
     functions::cast::rewrite_casts(stmt);
     json_syntax::rewrite_json_syntax(stmt)?;
+    datetime_syntax::rewrite_datetime_syntax(stmt)?;
     casts::map_cast_types(stmt);
     unnest::alias_unnest_columns(stmt);
     functions::normalize::mode_arguments(stmt);

@@ -172,9 +172,11 @@ fn scalar_text(array: &dyn Array, row: usize) -> Option<String> {
             let sign = if us < 0 { "-" } else { "" };
             let us = us.abs();
             let secs = us / 1_000_000;
+            // BigQuery's canonical form: `[-]Y-M D [-]H:M:S[.F]`, one sign for the year-month part.
+            let ym_sign = if v.months < 0 { "-" } else { "" };
             format!(
-                "{}-{} {} {sign}{}:{}:{}{}",
-                v.months / 12,
+                "{ym_sign}{}-{} {} {sign}{}:{}:{}{}",
+                (v.months / 12).abs(),
                 (v.months % 12).abs(),
                 v.days,
                 secs / 3600,

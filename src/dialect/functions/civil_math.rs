@@ -31,8 +31,12 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
         row_udf("datetime_sub", ret_datetime, |a| add(a, Kind::Datetime, -1)),
         row_udf("time_add", ret_time, |a| add(a, Kind::Time, 1)),
         row_udf("time_sub", ret_time, |a| add(a, Kind::Time, -1)),
-        row_udf("timestamp_add", ret_timestamp, |a| add(a, Kind::Timestamp, 1)),
-        row_udf("timestamp_sub", ret_timestamp, |a| add(a, Kind::Timestamp, -1)),
+        row_udf("timestamp_add", ret_timestamp, |a| {
+            add(a, Kind::Timestamp, 1)
+        }),
+        row_udf("timestamp_sub", ret_timestamp, |a| {
+            add(a, Kind::Timestamp, -1)
+        }),
         row_udf("date_diff", ret_int, |a| diff(a, Kind::Date)),
         row_udf("datetime_diff", ret_int, |a| diff(a, Kind::Datetime)),
         row_udf("time_diff", ret_int, |a| diff(a, Kind::Time)),
@@ -40,7 +44,9 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
         row_udf("date_trunc", ret_date, |a| trunc(a, Kind::Date)),
         row_udf("datetime_trunc", ret_datetime, |a| trunc(a, Kind::Datetime)),
         row_udf("time_trunc", ret_time, |a| trunc(a, Kind::Time)),
-        row_udf("timestamp_trunc", ret_timestamp, |a| trunc(a, Kind::Timestamp)),
+        row_udf("timestamp_trunc", ret_timestamp, |a| {
+            trunc(a, Kind::Timestamp)
+        }),
         row_udf("last_day", ret_date, last_day),
         row_udf("bq_extract", ret_int, extract),
         row_udf("unix_date", ret_int, |a| {
@@ -50,21 +56,26 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
         row_udf("date_from_unix_date", ret_date, |a| {
             let n = int_arg(arg(a, 0)?)?;
             let d = epoch()
-                .checked_add_signed(Duration::try_days(n).ok_or_else(|| bq_error("DATE out of range"))?)
+                .checked_add_signed(
+                    Duration::try_days(n).ok_or_else(|| bq_error("DATE out of range"))?,
+                )
                 .ok_or_else(|| bq_error("DATE out of range"))?;
             Ok(to_scalar(check_range(Civil::Date(d))?))
         }),
         row_udf("unix_seconds", ret_int, |a| unix(a, 1_000_000)),
         row_udf("unix_millis", ret_int, |a| unix(a, 1000)),
         row_udf("unix_micros", ret_int, |a| unix(a, 1)),
-        row_udf("timestamp_seconds", ret_timestamp, |a| from_unix(a, 1_000_000)),
+        row_udf("timestamp_seconds", ret_timestamp, |a| {
+            from_unix(a, 1_000_000)
+        }),
         row_udf("timestamp_millis", ret_timestamp, |a| from_unix(a, 1000)),
         row_udf("timestamp_micros", ret_timestamp, |a| from_unix(a, 1)),
     ]
 }
 
 pub fn arg(a: &[ScalarValue], i: usize) -> Result<&ScalarValue> {
-    a.get(i).ok_or_else(|| not_supported("this number of arguments"))
+    a.get(i)
+        .ok_or_else(|| not_supported("this number of arguments"))
 }
 
 fn one_date(a: &[ScalarValue]) -> Result<NaiveDate> {
@@ -88,8 +99,11 @@ fn unix(a: &[ScalarValue], per: i64) -> Result<ScalarValue> {
 
 fn from_unix(a: &[ScalarValue], per: i64) -> Result<ScalarValue> {
     let n = int_arg(arg(a, 0)?)?;
-    let us = n.checked_mul(per).ok_or_else(|| bq_error("TIMESTAMP out of range"))?;
-    let t = DateTime::from_timestamp_micros(us).ok_or_else(|| bq_error("TIMESTAMP out of range"))?;
+    let us = n
+        .checked_mul(per)
+        .ok_or_else(|| bq_error("TIMESTAMP out of range"))?;
+    let t =
+        DateTime::from_timestamp_micros(us).ok_or_else(|| bq_error("TIMESTAMP out of range"))?;
     Ok(to_scalar(check_range(Civil::Timestamp(t))?))
 }
 
@@ -105,7 +119,11 @@ fn date_ctor(a: &[ScalarValue]) -> Result<ScalarValue> {
         let (y, m, d) = (int_arg(&a[0])?, int_arg(&a[1])?, int_arg(&a[2])?);
         let date = NaiveDate::from_ymd_opt(y as i32, m as u32, d as u32)
             .filter(|_| (1..=9999).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d))
-            .ok_or_else(|| bq_error(format!("Input calculates to invalid date: {y:04}-{m:02}-{d:02}")))?;
+            .ok_or_else(|| {
+                bq_error(format!(
+                    "Input calculates to invalid date: {y:04}-{m:02}-{d:02}"
+                ))
+            })?;
         return Ok(to_scalar(Civil::Date(date)));
     }
     let d = match civil(arg(a, 0)?, Kind::Date)? {
@@ -145,7 +163,7 @@ fn time_ctor(a: &[ScalarValue]) -> Result<ScalarValue> {
     if a.len() == 3 {
         let (h, m, s) = (int_arg(&a[0])?, int_arg(&a[1])?, int_arg(&a[2])?);
         let t = NaiveTime::from_hms_opt(h as u32, m as u32, s as u32)
-            .filter(|_| h >= 0 && m >= 0 && s >= 0 && s < 60)
+            .filter(|_| h >= 0 && m >= 0 && (0..60).contains(&s))
             .ok_or_else(|| bq_error("Input calculates to invalid time"))?;
         return Ok(to_scalar(Civil::Time(t)));
     }
@@ -213,7 +231,9 @@ fn add(a: &[ScalarValue], kind: Kind, sign: i64) -> Result<ScalarValue> {
     if a.len() != 3 {
         return Err(not_supported("this INTERVAL argument"));
     }
-    let n = int_arg(&a[1])?.checked_mul(sign).ok_or_else(|| overflow(kind))?;
+    let n = int_arg(&a[1])?
+        .checked_mul(sign)
+        .ok_or_else(|| overflow(kind))?;
     let p = part(&a[2])?;
     let c = civil(&a[0], kind)?;
     let months = match p {
@@ -244,20 +264,25 @@ fn add(a: &[ScalarValue], kind: Kind, sign: i64) -> Result<ScalarValue> {
             } else if let Some(days) = days {
                 Duration::try_days(days).and_then(|x| dt.checked_add_signed(x))
             } else if let Some(per) = micros_per(p) {
-                n.checked_mul(per).and_then(|us| dt.checked_add_signed(Duration::microseconds(us)))
+                n.checked_mul(per)
+                    .and_then(|us| dt.checked_add_signed(Duration::microseconds(us)))
             } else {
                 return Err(not_supported("DATETIME_ADD with this part"));
             };
             Civil::Datetime(r.ok_or_else(|| overflow(kind))?)
         }
         Civil::Time(t) => {
-            let per = micros_per(p).filter(|_| p != Part::Day).ok_or_else(|| not_supported("TIME_ADD with this part"))?;
+            let per = micros_per(p)
+                .filter(|_| p != Part::Day)
+                .ok_or_else(|| not_supported("TIME_ADD with this part"))?;
             let us = (n as i128 * per as i128).rem_euclid(86_400_000_000) as i64;
             Civil::Time(t.overflowing_add_signed(Duration::microseconds(us)).0)
         }
         Civil::Timestamp(ts) => {
             let per = micros_per(p).ok_or_else(|| not_supported("TIMESTAMP_ADD with this part"))?;
-            let r = n.checked_mul(per).and_then(|us| ts.checked_add_signed(Duration::microseconds(us)));
+            let r = n
+                .checked_mul(per)
+                .and_then(|us| ts.checked_add_signed(Duration::microseconds(us)));
             Civil::Timestamp(r.ok_or_else(|| overflow(kind))?)
         }
     };
@@ -269,9 +294,12 @@ fn date_diff(a: NaiveDate, b: NaiveDate, p: Part) -> Result<i64> {
         Part::Day => (a - b).num_days(),
         Part::Week(s) => (week_start(a, s) - week_start(b, s)).num_days() / 7,
         Part::IsoWeek => (week_start(a, 1) - week_start(b, 1)).num_days() / 7,
-        Part::Month => (a.year() as i64 * 12 + a.month0() as i64) - (b.year() as i64 * 12 + b.month0() as i64),
+        Part::Month => {
+            (a.year() as i64 * 12 + a.month0() as i64) - (b.year() as i64 * 12 + b.month0() as i64)
+        }
         Part::Quarter => {
-            (a.year() as i64 * 4 + a.month0() as i64 / 3) - (b.year() as i64 * 4 + b.month0() as i64 / 3)
+            (a.year() as i64 * 4 + a.month0() as i64 / 3)
+                - (b.year() as i64 * 4 + b.month0() as i64 / 3)
         }
         Part::Year => a.year() as i64 - b.year() as i64,
         Part::IsoYear => a.iso_week().year() as i64 - b.iso_week().year() as i64,
@@ -301,7 +329,11 @@ fn diff(a: &[ScalarValue], kind: Kind) -> Result<ScalarValue> {
             date_diff(da, db, p)?
         }
         (Kind::Datetime, Some(per)) if p != Part::Day => (us(x) - us(y)) / per,
-        (Kind::Datetime, Some(_)) => date_diff(date_of(x).unwrap_or_default(), date_of(y).unwrap_or_default(), p)?,
+        (Kind::Datetime, Some(_)) => date_diff(
+            date_of(x).unwrap_or_default(),
+            date_of(y).unwrap_or_default(),
+            p,
+        )?,
         (Kind::Time, Some(per)) if p != Part::Day => (us(x) - us(y)) / per,
         (Kind::Timestamp, Some(per)) => (us(x) - us(y)) / per,
         _ => return Err(not_supported("this date part")),
@@ -325,10 +357,15 @@ fn trunc_date(d: NaiveDate, p: Part) -> Result<NaiveDate> {
 
 fn trunc_time(t: NaiveTime, p: Part) -> Result<NaiveTime> {
     let us = micros_of_time(t);
-    let per = micros_per(p).filter(|_| p != Part::Day).ok_or_else(|| not_supported("this time part"))?;
+    let per = micros_per(p)
+        .filter(|_| p != Part::Day)
+        .ok_or_else(|| not_supported("this time part"))?;
     let v = us / per * per;
-    Ok(NaiveTime::from_num_seconds_from_midnight_opt((v / 1_000_000) as u32, (v % 1_000_000 * 1000) as u32)
-        .unwrap_or(t))
+    Ok(NaiveTime::from_num_seconds_from_midnight_opt(
+        (v / 1_000_000) as u32,
+        (v % 1_000_000 * 1000) as u32,
+    )
+    .unwrap_or(t))
 }
 
 fn trunc_dt(dt: NaiveDateTime, p: Part) -> Result<NaiveDateTime> {
@@ -356,7 +393,8 @@ fn trunc(a: &[ScalarValue], kind: Kind) -> Result<ScalarValue> {
 }
 
 fn last_day(a: &[ScalarValue]) -> Result<ScalarValue> {
-    let d = date_of(civil(arg(a, 0)?, Kind::Date)?).ok_or_else(|| not_supported("LAST_DAY of TIME"))?;
+    let d =
+        date_of(civil(arg(a, 0)?, Kind::Date)?).ok_or_else(|| not_supported("LAST_DAY of TIME"))?;
     let p = match a.get(1) {
         Some(v) => part(v)?,
         None => Part::Month,
@@ -371,10 +409,14 @@ fn last_day(a: &[ScalarValue]) -> Result<ScalarValue> {
                 Part::Quarter => 3,
                 _ => 12,
             };
-            add_months(start, len).ok_or_else(|| bq_error("DATE value out of range"))? - Duration::days(1)
+            add_months(start, len).ok_or_else(|| bq_error("DATE value out of range"))?
+                - Duration::days(1)
         }
-        Part::IsoYear => iso_year_start(d.iso_week().year() + 1).ok_or_else(|| bq_error("DATE value out of range"))?
-            - Duration::days(1),
+        Part::IsoYear => {
+            iso_year_start(d.iso_week().year() + 1)
+                .ok_or_else(|| bq_error("DATE value out of range"))?
+                - Duration::days(1)
+        }
         _ => return Err(not_supported("LAST_DAY with this part")),
     };
     Ok(to_scalar(check_range(Civil::Date(end))?))

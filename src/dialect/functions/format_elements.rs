@@ -15,13 +15,21 @@ use super::{bq_error, not_supported};
 pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     vec![
         row_udf("format_date", ret_string, |a| format_fn(a, Kind::Date)),
-        row_udf("format_datetime", ret_string, |a| format_fn(a, Kind::Datetime)),
+        row_udf("format_datetime", ret_string, |a| {
+            format_fn(a, Kind::Datetime)
+        }),
         row_udf("format_time", ret_string, |a| format_fn(a, Kind::Time)),
-        row_udf("format_timestamp", ret_string, |a| format_fn(a, Kind::Timestamp)),
+        row_udf("format_timestamp", ret_string, |a| {
+            format_fn(a, Kind::Timestamp)
+        }),
         row_udf("parse_date", ret_date, |a| parse_fn(a, Kind::Date)),
-        row_udf("parse_datetime", ret_datetime, |a| parse_fn(a, Kind::Datetime)),
+        row_udf("parse_datetime", ret_datetime, |a| {
+            parse_fn(a, Kind::Datetime)
+        }),
         row_udf("parse_time", ret_time, |a| parse_fn(a, Kind::Time)),
-        row_udf("parse_timestamp", ret_timestamp, |a| parse_fn(a, Kind::Timestamp)),
+        row_udf("parse_timestamp", ret_timestamp, |a| {
+            parse_fn(a, Kind::Timestamp)
+        }),
         // STRING(timestamp[, zone]); other argument types are not this function's (JSON's STRING
         // is combined with it by the lead).
         row_udf("string", ret_string, string_fn),
@@ -36,24 +44,45 @@ struct Value {
 }
 
 fn format_fn(a: &[ScalarValue], kind: Kind) -> Result<ScalarValue> {
-    let fmt = string_arg(a.first().ok_or_else(|| not_supported("FORMAT_* without arguments"))?)?;
-    let v = a.get(1).ok_or_else(|| not_supported("FORMAT_* without a value"))?;
+    let fmt = string_arg(
+        a.first()
+            .ok_or_else(|| not_supported("FORMAT_* without arguments"))?,
+    )?;
+    let v = a
+        .get(1)
+        .ok_or_else(|| not_supported("FORMAT_* without a value"))?;
     let value = match (civil(v, kind)?, kind) {
-        (Civil::Date(d), Kind::Date) if a.len() == 2 => Value { date: Some(d), time: None, zone: None },
-        (Civil::Datetime(d), Kind::Datetime) if a.len() == 2 => {
-            Value { date: Some(d.date()), time: Some(d.time()), zone: None }
-        }
-        (Civil::Date(d), Kind::Datetime) if a.len() == 2 => {
-            Value { date: Some(d), time: Some(NaiveTime::MIN), zone: None }
-        }
-        (Civil::Time(t), Kind::Time) if a.len() == 2 => Value { date: None, time: Some(t), zone: None },
+        (Civil::Date(d), Kind::Date) if a.len() == 2 => Value {
+            date: Some(d),
+            time: None,
+            zone: None,
+        },
+        (Civil::Datetime(d), Kind::Datetime) if a.len() == 2 => Value {
+            date: Some(d.date()),
+            time: Some(d.time()),
+            zone: None,
+        },
+        (Civil::Date(d), Kind::Datetime) if a.len() == 2 => Value {
+            date: Some(d),
+            time: Some(NaiveTime::MIN),
+            zone: None,
+        },
+        (Civil::Time(t), Kind::Time) if a.len() == 2 => Value {
+            date: None,
+            time: Some(t),
+            zone: None,
+        },
         (Civil::Timestamp(t), Kind::Timestamp) => {
             let z = match a.get(2) {
                 Some(z) => zone(&string_arg(z)?)?,
                 None => zone("UTC")?,
             };
             let (l, off) = z.local(t);
-            Value { date: Some(l.date()), time: Some(l.time()), zone: Some((z, t, off)) }
+            Value {
+                date: Some(l.date()),
+                time: Some(l.time()),
+                zone: Some((z, t, off)),
+            }
         }
         _ => return Err(not_supported("FORMAT_* with this argument type")),
     };
@@ -89,11 +118,15 @@ fn frac_digits(us: u32, n: Option<usize>) -> String {
         Some(0) => String::new(),
         Some(n) => {
             let s = format!("{:06}", us);
-            let s = if n <= 6 { s[..n].to_string() } else { format!("{s:0<n$}") };
+            let s = if n <= 6 {
+                s[..n].to_string()
+            } else {
+                format!("{s:0<n$}")
+            };
             format!(".{s}")
         }
         None if us == 0 => String::new(),
-        None if us % 1000 == 0 => format!(".{:03}", us / 1000),
+        None if us.is_multiple_of(1000) => format!(".{:03}", us / 1000),
         None => format!(".{us:06}"),
     }
 }
@@ -119,8 +152,14 @@ fn zone_abbrev(off: i32) -> String {
 fn format(fmt: &str, v: &Value) -> Result<String> {
     let mut out = String::new();
     let mut chars = fmt.chars().peekable();
-    let need_d = || v.date.ok_or_else(|| bq_error(format!("Invalid format string for this type: {fmt}")));
-    let need_t = || v.time.ok_or_else(|| bq_error(format!("Invalid format string for this type: {fmt}")));
+    let need_d = || {
+        v.date
+            .ok_or_else(|| bq_error(format!("Invalid format string for this type: {fmt}")))
+    };
+    let need_t = || {
+        v.time
+            .ok_or_else(|| bq_error(format!("Invalid format string for this type: {fmt}")))
+    };
     while let Some(c) = chars.next() {
         if c != '%' {
             out.push(c);
@@ -134,8 +173,8 @@ fn format(fmt: &str, v: &Value) -> Result<String> {
             '%' => "%".to_string(),
             'n' => "\n".to_string(),
             't' => "\t".to_string(),
-            'A' | 'a' | 'B' | 'b' | 'h' | 'C' | 'd' | 'e' | 'G' | 'g' | 'j' | 'm' | 'u' | 'V' | 'w' | 'y'
-            | 'D' | 'F' | 'x' => need_d()?.format(&format!("%{e}")).to_string(),
+            'A' | 'a' | 'B' | 'b' | 'h' | 'C' | 'd' | 'e' | 'G' | 'g' | 'j' | 'm' | 'u' | 'V'
+            | 'w' | 'y' | 'D' | 'F' | 'x' => need_d()?.format(&format!("%{e}")).to_string(),
             'Y' => {
                 let y = need_d()?.year();
                 y.to_string()
@@ -152,7 +191,13 @@ fn format(fmt: &str, v: &Value) -> Result<String> {
                 let d = need_d()?;
                 let t = need_t()?;
                 // The corpus (doc example) shows the day of month unpadded.
-                format!("{} {} {} {}", d.format("%a %b"), d.day(), t.format("%H:%M:%S"), d.year())
+                format!(
+                    "{} {} {} {}",
+                    d.format("%a %b"),
+                    d.day(),
+                    t.format("%H:%M:%S"),
+                    d.year()
+                )
             }
             's' => match v.zone {
                 Some((_, t, _)) => t.timestamp().to_string(),
@@ -183,7 +228,11 @@ fn format(fmt: &str, v: &Value) -> Result<String> {
                     "4Y" => format!("{:04}", need_d()?.year()),
                     "*S" => {
                         let t = need_t()?;
-                        format!("{:02}{}", t.second(), frac_digits(t.nanosecond() / 1000, None))
+                        format!(
+                            "{:02}{}",
+                            t.second(),
+                            frac_digits(t.nanosecond() / 1000, None)
+                        )
                     }
                     "#S" => return Err(not_supported("%E#S")),
                     s if s.ends_with('S') && s[..s.len() - 1].parse::<usize>().is_ok() => {
@@ -192,7 +241,11 @@ fn format(fmt: &str, v: &Value) -> Result<String> {
                             return Err(bq_error("Invalid %E<n>S: n must be at most 12"));
                         }
                         let t = need_t()?;
-                        format!("{:02}{}", t.second(), frac_digits(t.nanosecond() / 1000, Some(n)))
+                        format!(
+                            "{:02}{}",
+                            t.second(),
+                            frac_digits(t.nanosecond() / 1000, Some(n))
+                        )
                     }
                     other => return Err(not_supported(format!("format element %E{other}"))),
                 }
@@ -238,7 +291,11 @@ impl Input<'_> {
         let r = self.rest();
         let neg = r.starts_with('-');
         let body = if neg { &r[1..] } else { r };
-        let n = body.chars().take(max).take_while(|c| c.is_ascii_digit()).count();
+        let n = body
+            .chars()
+            .take(max)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
         if n == 0 {
             return None;
         }
@@ -271,13 +328,46 @@ impl Input<'_> {
 }
 
 const MONTHS: [&str; 24] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
-    "Sep", "Oct", "Nov", "Dec",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
 ];
 const DAYS: [&str; 14] = [
-    "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sun", "Mon",
-    "Tue", "Wed", "Thu", "Fri", "Sat",
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sun",
+    "Mon",
+    "Tue",
+    "Wed",
+    "Thu",
+    "Fri",
+    "Sat",
 ];
 
 fn parse_into(fmt: &str, inp: &mut Input, p: &mut Parsed) -> Option<()> {
@@ -431,8 +521,14 @@ fn parse_offset(inp: &mut Input) -> Option<i32> {
 }
 
 fn parse_fn(a: &[ScalarValue], kind: Kind) -> Result<ScalarValue> {
-    let fmt = string_arg(a.first().ok_or_else(|| not_supported("PARSE_* without arguments"))?)?;
-    let text = string_arg(a.get(1).ok_or_else(|| not_supported("PARSE_* without a value"))?)?;
+    let fmt = string_arg(
+        a.first()
+            .ok_or_else(|| not_supported("PARSE_* without arguments"))?,
+    )?;
+    let text = string_arg(
+        a.get(1)
+            .ok_or_else(|| not_supported("PARSE_* without a value"))?,
+    )?;
     let fail = || bq_error(format!("Failed to parse input string \"{text}\""));
     let mut p = Parsed::default();
     let mut inp = Input { s: &text, pos: 0 };
@@ -461,8 +557,13 @@ fn parse_fn(a: &[ScalarValue], kind: Kind) -> Result<ScalarValue> {
         }
         hour = hour % 12 + if pm { 12 } else { 0 };
     }
-    let time = NaiveTime::from_hms_micro_opt(hour, p.minute.unwrap_or(0), p.second.unwrap_or(0), p.micros.unwrap_or(0))
-        .ok_or_else(fail)?;
+    let time = NaiveTime::from_hms_micro_opt(
+        hour,
+        p.minute.unwrap_or(0),
+        p.second.unwrap_or(0),
+        p.micros.unwrap_or(0),
+    )
+    .ok_or_else(fail)?;
     let dt: NaiveDateTime = date.and_time(time);
     let out = match kind {
         Kind::Date => Civil::Date(date),

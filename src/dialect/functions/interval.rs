@@ -47,7 +47,9 @@ fn parts(a: &[ScalarValue]) -> Result<(i32, i32, i64)> {
 }
 
 fn justify_days(m: i32, d: i32) -> Result<(i32, i32)> {
-    let m = m.checked_add(d / 30).ok_or_else(|| bq_error("Interval overflow"))?;
+    let m = m
+        .checked_add(d / 30)
+        .ok_or_else(|| bq_error("Interval overflow"))?;
     Ok((m, d % 30))
 }
 
@@ -68,7 +70,10 @@ fn make_interval(a: &[ScalarValue]) -> Result<ScalarValue> {
         v[i] = int_arg(x)?;
     }
     let err = || bq_error("Interval overflow");
-    let months = v[0].checked_mul(12).and_then(|y| y.checked_add(v[1])).ok_or_else(err)?;
+    let months = v[0]
+        .checked_mul(12)
+        .and_then(|y| y.checked_add(v[1]))
+        .ok_or_else(err)?;
     let us = v[3]
         .checked_mul(3_600_000_000)
         .and_then(|h| v[4].checked_mul(60_000_000).and_then(|m| h.checked_add(m)))

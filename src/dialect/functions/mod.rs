@@ -16,12 +16,15 @@ pub mod arithmetic;
 pub mod array_elements;
 pub mod array_subscript;
 pub mod cast;
+pub mod civil_math;
 pub mod code_points;
 pub mod corr;
 pub mod empty_array;
 pub mod format;
+pub mod format_elements;
 pub mod generate;
 pub mod hash;
+pub mod interval;
 pub mod json_build;
 pub mod json_extract;
 pub mod json_lax;
@@ -38,6 +41,7 @@ pub mod row_fn;
 pub mod rowwise;
 pub mod safe;
 pub mod strings;
+pub mod temporal;
 pub mod udf;
 
 use std::sync::Arc;
@@ -49,6 +53,14 @@ use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     #[allow(unused_mut)]
     let mut all: Vec<Arc<ScalarUDF>> = Vec::new();
+    all.extend(civil_math::scalar_functions());
+    // STRING(timestamp) is not registered yet: `string` is STRING(json) (json_lax).
+    all.extend(
+        format_elements::scalar_functions()
+            .into_iter()
+            .filter(|f| f.name() != "string"),
+    );
+    all.extend(interval::scalar_functions());
     all.extend(strings::scalar_functions());
     all.extend(code_points::scalar_functions());
     all.extend(regexp::scalar_functions());

@@ -35,12 +35,28 @@ pub type RowFn = fn(&[ScalarValue]) -> Result<ScalarValue>;
 pub type RetFn = fn(&[DataType]) -> Result<DataType>;
 
 /// A scalar UDF evaluated row by row on [`ScalarValue`]s; NULL in any argument gives NULL.
-#[derive(Debug, PartialEq, Eq, Hash)]
+#[derive(Debug)]
 pub struct RowUdf {
     name: &'static str,
     signature: Signature,
     ret: RetFn,
     row: RowFn,
+}
+
+// Functions are identified by name (function pointers do not compare meaningfully).
+impl PartialEq for RowUdf {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.signature == other.signature
+    }
+}
+
+impl Eq for RowUdf {}
+
+impl std::hash::Hash for RowUdf {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+        self.signature.hash(state);
+    }
 }
 
 pub fn row_udf(name: &'static str, ret: RetFn, row: RowFn) -> Arc<ScalarUDF> {
@@ -53,9 +69,6 @@ pub fn row_udf(name: &'static str, ret: RetFn, row: RowFn) -> Arc<ScalarUDF> {
 }
 
 impl ScalarUDFImpl for RowUdf {
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
     fn name(&self) -> &str {
         self.name
     }
@@ -97,9 +110,13 @@ impl ScalarUDFImpl for RowUdf {
             out.push(v);
         }
         if all_scalar {
-            Ok(ColumnarValue::Scalar(out.pop().unwrap_or(ScalarValue::try_from(&ret)?)))
+            Ok(ColumnarValue::Scalar(
+                out.pop().unwrap_or(ScalarValue::try_from(&ret)?),
+            ))
         } else if out.is_empty() {
-            Ok(ColumnarValue::Array(datafusion::arrow::array::new_empty_array(&ret)))
+            Ok(ColumnarValue::Array(
+                datafusion::arrow::array::new_empty_array(&ret),
+            ))
         } else {
             Ok(ColumnarValue::Array(ScalarValue::iter_to_array(out)?))
         }
@@ -125,7 +142,9 @@ pub fn ret_string(_: &[DataType]) -> Result<DataType> {
     Ok(DataType::Utf8)
 }
 pub fn ret_interval(_: &[DataType]) -> Result<DataType> {
-    Ok(DataType::Interval(datafusion::arrow::datatypes::IntervalUnit::MonthDayNano))
+    Ok(DataType::Interval(
+        datafusion::arrow::datatypes::IntervalUnit::MonthDayNano,
+    ))
 }
 
 pub fn epoch() -> NaiveDate {
@@ -142,7 +161,9 @@ fn from_micros_naive(us: i64) -> Result<NaiveDateTime> {
 pub fn civil(v: &ScalarValue, want: Kind) -> Result<Civil> {
     Ok(match v {
         ScalarValue::Date32(Some(d)) => Civil::Date(epoch() + Duration::days(*d as i64)),
-        ScalarValue::TimestampMicrosecond(Some(us), None) => Civil::Datetime(from_micros_naive(*us)?),
+        ScalarValue::TimestampMicrosecond(Some(us), None) => {
+            Civil::Datetime(from_micros_naive(*us)?)
+        }
         ScalarValue::TimestampMicrosecond(Some(us), Some(_)) => {
             Civil::Timestamp(from_micros_naive(*us)?.and_utc())
         }
@@ -154,8 +175,13 @@ pub fn civil(v: &ScalarValue, want: Kind) -> Result<Civil> {
                 Civil::Datetime(n)
             }
         }
-        ScalarValue::TimestampSecond(Some(s), tz) | ScalarValue::TimestampMillisecond(Some(s), tz) => {
-            let scale = if matches!(v, ScalarValue::TimestampSecond(..)) { 1_000_000 } else { 1000 };
+        ScalarValue::TimestampSecond(Some(s), tz)
+        | ScalarValue::TimestampMillisecond(Some(s), tz) => {
+            let scale = if matches!(v, ScalarValue::TimestampSecond(..)) {
+                1_000_000
+            } else {
+                1000
+            };
             let n = from_micros_naive(s * scale)?;
             if tz.is_some() {
                 Civil::Timestamp(n.and_utc())
@@ -165,9 +191,9 @@ pub fn civil(v: &ScalarValue, want: Kind) -> Result<Civil> {
         }
         ScalarValue::Time64Microsecond(Some(us)) => Civil::Time(time_from_micros(*us)?),
         ScalarValue::Time64Nanosecond(Some(ns)) => Civil::Time(time_from_micros(ns / 1000)?),
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
-            parse_literal(s, want)?
-        }
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => parse_literal(s, want)?,
         other => {
             return Err(not_supported(format!(
                 "date/time function argument of type {}",
@@ -225,10 +251,13 @@ pub fn check_range(c: Civil) -> Result<Civil> {
 
 pub fn string_arg(v: &ScalarValue) -> Result<String> {
     match v {
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
-            Ok(s.clone())
-        }
-        other => Err(not_supported(format!("argument of type {}", other.data_type()))),
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => Ok(s.clone()),
+        other => Err(not_supported(format!(
+            "argument of type {}",
+            other.data_type()
+        ))),
     }
 }
 
@@ -267,9 +296,16 @@ pub fn zone(name: &str) -> Result<Zone> {
             return Err(bad_zone(name));
         }
         let secs = (h * 3600 + m * 60) * if sign == '-' { -1 } else { 1 };
-        return FixedOffset::east_opt(secs).map(Zone::Fixed).ok_or_else(|| bad_zone(name));
+        return FixedOffset::east_opt(secs)
+            .map(Zone::Fixed)
+            .ok_or_else(|| bad_zone(name));
     }
-    s.parse::<Tz>().ok().filter(|_| s.contains('/')).ok_or(()).map(Zone::Named).map_err(|_| bad_zone(name))
+    s.parse::<Tz>()
+        .ok()
+        .filter(|_| s.contains('/'))
+        .ok_or(())
+        .map(Zone::Named)
+        .map_err(|_| bad_zone(name))
 }
 
 fn bad_zone(name: &str) -> datafusion::error::DataFusionError {
@@ -346,7 +382,11 @@ pub fn parse_literal(s: &str, want: Kind) -> Result<Civil> {
         Kind::Date if rest.is_empty() => Ok(Civil::Date(date)),
         Kind::Datetime if zone_txt.is_empty() => Ok(Civil::Datetime(dt)),
         Kind::Timestamp => {
-            let z = if zone_txt.is_empty() { zone("UTC")? } else { zone(zone_txt).map_err(|_| bad())? };
+            let z = if zone_txt.is_empty() {
+                zone("UTC")?
+            } else {
+                zone(zone_txt).map_err(|_| bad())?
+            };
             Ok(Civil::Timestamp(z.instant(dt)))
         }
         _ => Err(bad()),
@@ -390,7 +430,11 @@ fn parse_time(s: &str) -> Option<NaiveTime> {
     if it.next().is_some() || frac.len() > 9 || !frac.chars().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    let nanos: u32 = if frac.is_empty() { 0 } else { format!("{frac:0<9}").parse().ok()? };
+    let nanos: u32 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<9}").parse().ok()?
+    };
     NaiveTime::from_hms_nano_opt(h, m, sec, nanos / 1000 * 1000)
 }
 
