@@ -158,7 +158,51 @@ pub async fn object(engine: &Engine, text: &str) -> Result<String> {
         Object::External(e) => out.push_str(&format!("External: {e:?}\n")),
     }
     out.push_str(&format!("{cols}\n"));
+    if let Some(model) = model_lineage(engine, &n.dataset, &n.table) {
+        out.push_str(&model);
+    }
     Ok(out)
+}
+
+/// For a table that a model of the current project produces: its file, upstream and downstream
+/// models (and sources), and its SQL. `None` outside a project or for other tables.
+fn model_lineage(engine: &Engine, dataset: &str, table: &str) -> Option<String> {
+    let cwd = std::env::current_dir().ok()?;
+    let project = crate::config::Project::discover(&cwd).ok()??;
+    let models = crate::models::project::discover(&project.dir, engine.default_dataset()).ok()?;
+    let dag = crate::models::dag::Dag::new(models.models).ok()?;
+    let i = dag.index_of(&format!("{dataset}.{table}"))?;
+    let m = &dag.models[i];
+    let names = |set: &std::collections::BTreeSet<usize>| {
+        set.iter()
+            .map(|&j| dag.models[j].name.to_string())
+            .collect::<Vec<_>>()
+    };
+    let mut upstream = names(&dag.parents[i]);
+    upstream.extend(
+        m.refs
+            .iter()
+            .filter(|r| dag.sources.contains(r))
+            .map(|r| format!("{r} (source)")),
+    );
+    let downstream = names(&dag.children[i]);
+    let list = |v: Vec<String>| {
+        if v.is_empty() {
+            "-".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    Some(format!(
+        "Model {}\nupstream: {}\ndownstream: {}\nSQL:\n{}\n",
+        m.path
+            .strip_prefix(&project.dir)
+            .unwrap_or(&m.path)
+            .display(),
+        list(upstream),
+        list(downstream),
+        m.body.trim()
+    ))
 }
 
 /// `\history TABLE`: the table's Delta commits, newest first.

@@ -265,3 +265,18 @@ fn two_hundred_models() {
     dap(p).args(["run", "--threads", "8"]).assert().success();
     eprintln!("dap run, 200 models: {:.2} s", t.elapsed().as_secs_f64());
 }
+
+#[test]
+fn shell_describes_a_model_with_its_lineage_and_sql() {
+    let d = project();
+    dap(d.path()).args(["run"]).assert().success();
+    let text = stdout(
+        dap(d.path())
+            .arg("shell")
+            .write_stdin("\\d staging.events\n"),
+    );
+    assert!(text.contains("Model sql/staging/events.sql"), "{text}");
+    assert!(text.contains("upstream: raw.events\n"), "{text}");
+    assert!(text.contains("downstream: mart.kinds\n"), "{text}");
+    assert!(text.contains("SELECT DISTINCT id, kind FROM e"), "{text}");
+}
