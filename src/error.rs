@@ -119,6 +119,14 @@ pub enum DapError {
     #[error("{0}")]
     Load(#[source] Box<crate::ingest::LoadError>),
 
+    /// `dap extract` could not run (configuration, HTTP, landing zone).
+    #[error("{0}")]
+    Extract(#[source] Box<crate::extract::ExtractError>),
+
+    /// `dap extract` stopped at a bad page; the pages before it are landed.
+    #[error("{0}")]
+    Incomplete(#[source] Box<crate::extract::IncompleteRun>),
+
     /// An error pinned to the place in the SQL text it is about (e.g. the missing table's name).
     #[error("{source}")]
     Located {

@@ -11,6 +11,7 @@ pub mod config;
 pub mod dialect;
 pub mod engine;
 pub mod error;
+pub mod extract;
 pub mod ingest;
 pub mod lakehouse;
 pub mod models;

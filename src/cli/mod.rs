@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+mod extract;
 mod load;
 mod models;
 mod runner;
@@ -76,6 +77,8 @@ pub enum Command {
         #[arg(long)]
         source_columns: bool,
     },
+    /// Pull JSON pages from an HTTP API into the warehouse's landing zone (and optionally a table).
+    Extract(extract::ExtractArgs),
     #[command(flatten)]
     Models(models::ModelCommand),
     /// The interactive SQL shell (also what `dap` alone opens).
@@ -167,6 +170,9 @@ async fn run_async(cli: Cli) -> i32 {
                 .map(|p| p.dir.clone())
                 .unwrap_or_else(|| cwd.clone());
             models::run_command(cmd, &dir, opts).await
+        }
+        Command::Extract(args) => {
+            extract::run(args, project_file.as_ref().map(|p| p.dir.as_path()), opts).await
         }
         Command::Shell { init } => match Engine::new(opts).await {
             Ok(engine) => crate::repl::run(engine, crate::repl::ReplOptions { init }).await,

@@ -16,6 +16,60 @@ pub fn name_anonymous_columns(stmt: &mut Statement) {
 
 struct Namer;
 
+/// Names every unaliased path select item (`t.col`, `t.s.field`, `s.field`) after its last part,
+/// as BigQuery does; DataFusion would call a struct field `t.s[field]`. Runs after column case
+/// folding, so a column keeps its declared spelling.
+pub fn alias_paths(stmt: &mut Statement) {
+    struct Paths;
+    impl VisitorMut for Paths {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<Self::Break> {
+            alias_paths_in(&mut query.body);
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = stmt.visit(&mut Paths);
+}
+
+fn alias_paths_in(body: &mut SetExpr) {
+    match body {
+        SetExpr::Select(select) => {
+            // Two items with the same name stay as DataFusion names them (qualified), since
+            // DataFusion refuses duplicate unqualified names.
+            let names: Vec<Option<String>> = select
+                .projection
+                .iter()
+                .map(|item| match item {
+                    SelectItem::UnnamedExpr(Expr::Identifier(i)) => Some(i.value.to_lowercase()),
+                    SelectItem::UnnamedExpr(Expr::CompoundIdentifier(p)) => {
+                        p.last().map(|i| i.value.to_lowercase())
+                    }
+                    SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.to_lowercase()),
+                    _ => None,
+                })
+                .collect();
+            for (i, item) in select.projection.iter_mut().enumerate() {
+                let unique = names[i]
+                    .as_ref()
+                    .is_some_and(|n| names.iter().filter(|m| m.as_ref() == Some(n)).count() == 1);
+                if let SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) = item
+                    && unique
+                    && parts.len() >= 2
+                    && let Some(last) = parts.last().cloned()
+                {
+                    let expr = Expr::CompoundIdentifier(std::mem::take(parts));
+                    *item = SelectItem::ExprWithAlias { expr, alias: last };
+                }
+            }
+        }
+        SetExpr::SetOperation { left, right, .. } => {
+            alias_paths_in(left);
+            alias_paths_in(right);
+        }
+        _ => {}
+    }
+}
+
 impl VisitorMut for Namer {
     type Break = ();
 

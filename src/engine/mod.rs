@@ -146,6 +146,7 @@ pub(crate) async fn plan_statement(
     crate::dialect::case::declared_names(&mut stmt, &mut spellings);
     crate::dialect::case::fold_column_case(&mut stmt, &spellings);
     crate::dialect::case::lowercase_recursive_ctes(&mut stmt);
+    crate::dialect::naming::alias_paths(&mut stmt);
     Ok(resolver
         .state
         .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(

@@ -6,6 +6,7 @@ mod repl;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
+mod extract;
 mod load;
 
 use assert_cmd::Command;
