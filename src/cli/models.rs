@@ -237,6 +237,7 @@ async fn run_models(dir: &Path, opts: EngineOptions, args: RunArgs, build: bool)
             }
         }
     }
+    let planning = Instant::now();
     let Ok((dag, files)) = load_dag(dir, &opts) else {
         return 1;
     };
@@ -248,18 +249,22 @@ async fn run_models(dir: &Path, opts: EngineOptions, args: RunArgs, build: bool)
         }
     };
     eprintln!(
-        "running {} of {} models ({} sources) with {} threads",
+        "running {} of {} models ({} sources) with {} threads (DAG planned in {:.1} ms)",
         selected.len(),
         dag.models.len(),
         dag.sources.len(),
-        args.threads
+        args.threads,
+        planning.elapsed().as_secs_f64() * 1000.0
     );
+    let running = Instant::now();
     let run_opts = RunOptions {
         full_refresh: args.full_refresh,
         threads: args.threads,
         test: build,
     };
     let results = run::run(&opts, &dag, &selected, &run_opts, print_result).await;
+    let wall = running.elapsed().as_secs_f64();
+    let in_models: f64 = results.iter().map(|r| r.duration.as_secs_f64()).sum();
     let mut failed = results
         .iter()
         .filter(|r| r.status != Status::Success)
@@ -284,6 +289,7 @@ async fn run_models(dir: &Path, opts: EngineOptions, args: RunArgs, build: bool)
         }
     }
     summary(&results);
+    eprintln!("models ran in {wall:.2} s ({in_models:.2} s of model time across threads)");
     eprintln!(
         "done in {:.2} s: {} ok, {} not ok",
         clock.elapsed().as_secs_f64(),
