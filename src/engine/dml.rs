@@ -260,6 +260,11 @@ impl Engine {
         let name = self.names.resolve(target)?;
         let table = self.delta_table(&name).await?;
         let schema = Self::table_schema(&table, &name)?;
+        if has_subquery(selection) || update.assignments.iter().any(|a| has_subquery(&a.value)) {
+            return self
+                .update_by_rewrite(&update, selection, &name, table, &schema)
+                .await;
+        }
         let mut texts: Vec<String> = update
             .assignments
             .iter()
@@ -347,6 +352,16 @@ impl Engine {
         };
         let name = self.names.resolve(target)?;
         let table = self.delta_table(&name).await?;
+        if has_subquery(selection) {
+            let relation = twj.relation.to_string();
+            let before = self.count_rows(&relation).await?;
+            let kept = format!("SELECT * FROM {relation} WHERE ({selection}) IS NOT TRUE");
+            let written = self.rewrite_rows(&name, table, &kept).await?;
+            return Ok(StatementOutput::Message(format!(
+                "This statement removed {} from {name}.",
+                rows(before.saturating_sub(written))
+            )));
+        }
         let planned = self
             .plan_exprs(&[selection.to_string()], &twj.relation.to_string())
             .await?;
@@ -366,6 +381,94 @@ impl Engine {
             "This statement removed {} from {name}.",
             rows(removed)
         )))
+    }
+
+    /// UPDATE whose WHERE or SET holds a subquery (deltalake's update cannot evaluate one): the
+    /// table is rewritten in one commit as the updated matching rows plus the other rows
+    /// unchanged. Rows are counted like BigQuery (the rows the WHERE matched).
+    async fn update_by_rewrite(
+        &self,
+        update: &Update,
+        selection: &datafusion::sql::sqlparser::ast::Expr,
+        name: &TableName,
+        table: DeltaTable,
+        schema: &SchemaRef,
+    ) -> Result<StatementOutput> {
+        let relation = update.table.relation.to_string();
+        let mut assigned = std::collections::HashMap::new();
+        for a in &update.assignments {
+            let col = assignment_column(a)?;
+            let field = Self::target_field(schema, &col, name)?;
+            if assigned
+                .insert(field.name().to_lowercase(), a.value.to_string())
+                .is_some()
+            {
+                return Err(DapError::Invalid(format!(
+                    "UPDATE/MERGE must assign each column at most once; {col} is assigned twice"
+                )));
+            }
+        }
+        let items: Vec<String> = schema
+            .fields()
+            .iter()
+            .map(|f| {
+                let col = format!("`{}`", f.name());
+                match assigned.get(&f.name().to_lowercase()) {
+                    Some(value) => format!("({value}) AS {col}"),
+                    None => col,
+                }
+            })
+            .collect();
+        let matched = self.count_matching(&relation, &selection.to_string()).await?;
+        let sql = format!(
+            "SELECT {} FROM {relation} WHERE {selection} UNION ALL SELECT * FROM {relation} WHERE ({selection}) IS NOT TRUE",
+            items.join(", ")
+        );
+        self.rewrite_rows(name, table, &sql).await?;
+        Ok(StatementOutput::Message(format!(
+            "This statement modified {} in {name}.",
+            rows(matched)
+        )))
+    }
+
+    /// Replaces the rows of `table` with the result of `sql` (its columns in the table's order) in
+    /// one overwrite commit; returns the rows written. A concurrent commit that removed files
+    /// this one replaces makes it fail with a conflict rather than lose that change.
+    async fn rewrite_rows(&self, name: &TableName, table: DeltaTable, sql: &str) -> Result<usize> {
+        let schema = Self::table_schema(&table, name)?;
+        let plan = self.plan(super::script::parse_one(sql)?).await?;
+        let src = plan.schema().clone();
+        if src.fields().len() != schema.fields().len() {
+            return Err(DapError::Invalid(format!(
+                "rewriting {name}: the query has {} columns, the table {}",
+                src.fields().len(),
+                schema.fields().len()
+            )));
+        }
+        let mut exprs = Vec::with_capacity(schema.fields().len());
+        for (i, field) in schema.fields().iter().enumerate() {
+            let (q, f) = src.qualified_field(i);
+            let e = coerce(
+                DfExpr::Column(Column::new(q.cloned(), f.name())),
+                f.data_type(),
+                field,
+                &format!("Value assigned to {}", field.name()),
+            )?;
+            exprs.push(e.alias(field.name()));
+        }
+        let plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
+        let table = table
+            .write(Vec::new())
+            .with_input_plan(plan)
+            .with_save_mode(SaveMode::Overwrite)
+            .with_session_state(Arc::new(self.context().state()))
+            .await
+            .map_err(|e| DapError::delta(name.to_string(), e))?;
+        Ok(last_commit_metric(&table, "num_added_rows").await)
+    }
+
+    async fn count_rows(&self, from: &str) -> Result<usize> {
+        self.count_matching(from, "TRUE").await
     }
 
     async fn count_matching(&self, from: &str, predicate: &str) -> Result<usize> {
@@ -596,6 +699,25 @@ impl Engine {
 }
 
 /// A metric from the operationMetrics of the table's latest commit (0 when absent).
+/// Whether a SQL expression holds a subquery (`IN (SELECT ...)`, `EXISTS`, a scalar subquery).
+fn has_subquery(e: &datafusion::sql::sqlparser::ast::Expr) -> bool {
+    use datafusion::sql::sqlparser::ast::{Expr, Visit, Visitor};
+    struct Find;
+    impl Visitor for Find {
+        type Break = ();
+        fn pre_visit_expr(&mut self, e: &Expr) -> std::ops::ControlFlow<()> {
+            if matches!(
+                e,
+                Expr::Subquery(_) | Expr::InSubquery { .. } | Expr::Exists { .. }
+            ) {
+                return std::ops::ControlFlow::Break(());
+            }
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+    e.visit(&mut Find).is_break()
+}
+
 async fn last_commit_metric(table: &DeltaTable, key: &str) -> usize {
     let commits: Vec<_> = match table.history(Some(1)).try_collect().await {
         Ok(c) => c,
