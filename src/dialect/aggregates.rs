@@ -14,12 +14,12 @@
 //! <https://cloud.google.com/bigquery/docs/reference/standard-sql/aggregate_functions#array_concat_agg>,
 //! <https://cloud.google.com/bigquery/docs/reference/standard-sql/aggregate_functions#string_agg>.
 
+use super::ast_build::call;
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause,
-    FunctionArgumentList, FunctionArguments, Ident, NullTreatment, ObjectName, Statement, Value,
-    VisitMut, VisitorMut,
+    FunctionArguments, Ident, NullTreatment, ObjectName, Statement, Value, VisitMut, VisitorMut,
 };
 
 use crate::error::Result;
@@ -39,26 +39,6 @@ fn name_of(f: &Function) -> Option<String> {
         [part] => part.as_ident().map(|i| i.value.to_ascii_lowercase()),
         _ => None,
     }
-}
-
-fn call(name: &str, args: Vec<Expr>) -> Expr {
-    Expr::Function(Function {
-        name: ObjectName::from(vec![Ident::new(name)]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(FunctionArgumentList {
-            duplicate_treatment: None,
-            args: args
-                .into_iter()
-                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
-                .collect(),
-            clauses: vec![],
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: vec![],
-    })
 }
 
 fn number(n: &str) -> Expr {

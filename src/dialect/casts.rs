@@ -1,5 +1,7 @@
 //! BigQuery type names inside expressions (`CAST(x AS FLOAT64)`, `SAFE_CAST(x AS INT64)`) mapped
 //! to the SQL types DataFusion's planner knows, with the Arrow types of `docs/types.md`.
+//! TIME is microseconds in dap (BigQuery's precision, and what TIME columns and functions hold);
+//! DataFusion plans a TIME literal or cast as nanoseconds, so those are converted.
 
 use std::ops::ControlFlow;
 
@@ -45,6 +47,25 @@ fn map(ty: &mut DataType) {
 
 impl VisitorMut for Casts {
     type Break = ();
+
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        let is_time = match expr {
+            Expr::Cast { data_type, .. } => matches!(data_type, DataType::Time(..)),
+            Expr::TypedString(ts) => matches!(ts.data_type, DataType::Time(..)),
+            _ => false,
+        };
+        if is_time {
+            let inner = std::mem::replace(
+                expr,
+                Expr::value(datafusion::sql::sqlparser::ast::Value::Null),
+            );
+            *expr = super::ast_build::call(
+                "arrow_cast",
+                vec![inner, super::ast_build::string("Time64(µs)")],
+            );
+        }
+        ControlFlow::Continue(())
+    }
 
     fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
         match expr {

@@ -10,6 +10,7 @@
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/date_functions>,
 //! <https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types#interval_type>.
 
+use super::ast_build::call;
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
@@ -54,23 +55,6 @@ const PARTS: &[&str] = &[
 
 fn text(s: String) -> Expr {
     Expr::value(Value::SingleQuotedString(s))
-}
-
-/// `name(args...)` as a function call expression.
-fn call(name: &str, args: Vec<Expr>) -> Expr {
-    let mut e = Parser::new(&BigQueryDialect {})
-        .try_with_sql(&format!("{name}(1)"))
-        .and_then(|mut p| p.parse_expr())
-        .unwrap_or(Expr::value(Value::Null));
-    if let Expr::Function(f) = &mut e
-        && let FunctionArguments::List(list) = &mut f.args
-    {
-        list.args = args
-            .into_iter()
-            .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
-            .collect();
-    }
-    e
 }
 
 /// A date part written as an identifier or `WEEK(<WEEKDAY>)`, as its text.

@@ -6,6 +6,7 @@
 
 pub mod aggregates;
 pub mod array_literals;
+pub mod ast_build;
 pub mod case;
 pub mod casts;
 pub mod conditional;

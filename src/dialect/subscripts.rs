@@ -5,11 +5,12 @@
 //!
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/operators#array_subscript_operator>.
 
+use super::ast_build::call;
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    AccessExpr, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
-    FunctionArguments, Ident, ObjectName, Statement, Subscript, Value, VisitMut, VisitorMut,
+    AccessExpr, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Statement, Subscript, Value,
+    VisitMut, VisitorMut,
 };
 
 use super::functions::array_subscript::function_for;
@@ -40,26 +41,6 @@ fn keyword_subscript(access: &AccessExpr) -> Option<(&'static str, Expr)> {
         [FunctionArg::Unnamed(FunctionArgExpr::Expr(e))] => Some((name, e.clone())),
         _ => None,
     }
-}
-
-fn call(name: &str, args: Vec<Expr>) -> Expr {
-    Expr::Function(Function {
-        name: ObjectName::from(vec![Ident::new(name)]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(FunctionArgumentList {
-            duplicate_treatment: None,
-            args: args
-                .into_iter()
-                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
-                .collect(),
-            clauses: vec![],
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: vec![],
-    })
 }
 
 fn with_chain(root: Expr, chain: Vec<AccessExpr>) -> Expr {

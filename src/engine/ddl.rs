@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::DFSchema;
 use datafusion::logical_expr::{EmptyRelation, LogicalPlan, Union};
@@ -24,7 +24,6 @@ use crate::error::{DapError, ObjectKind, Result};
 use crate::lakehouse::Object;
 use crate::lakehouse::meta::{ColumnDef, ExternalDef, ObjectDef, ViewDef, now_ms};
 use crate::lakehouse::names::TableName;
-use crate::lakehouse::physical::check_storable;
 
 fn msg(text: String) -> Result<StatementOutput> {
     Ok(StatementOutput::Message(text))
@@ -72,8 +71,8 @@ fn nullable_plan(plan: LogicalPlan) -> Result<LogicalPlan> {
 }
 
 pub(super) fn kernel_schema(schema: &Schema) -> Result<StructType> {
-    check_storable(schema)?;
-    schema.try_into_kernel().map_err(|e| {
+    let schema = crate::lakehouse::physical::physical_schema(schema)?;
+    (&schema).try_into_kernel().map_err(|e| {
         DapError::DataFusion(Box::new(datafusion::error::DataFusionError::ArrowError(
             Box::new(e),
             None,
@@ -204,9 +203,7 @@ impl Engine {
                 ));
             }
             let plan = self.plan(Statement::Query(query)).await?;
-            let schema: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
-            check_storable(&schema)?;
-            nullable_plan(plan)?
+            nullable_plan(crate::lakehouse::physical::encode_plan(plan)?)?
         } else {
             if ct.columns.is_empty() {
                 return Err(DapError::Invalid(format!(
@@ -225,7 +222,9 @@ impl Engine {
             let schema = Arc::new(Schema::new(fields));
             kernel_schema(&schema)?;
             let batch = RecordBatch::new_empty(schema.clone());
-            self.context().read_batch(batch)?.into_unoptimized_plan()
+            crate::lakehouse::physical::encode_plan(
+                self.context().read_batch(batch)?.into_unoptimized_plan(),
+            )?
         };
         let handle = match existing {
             Some(t) => t,

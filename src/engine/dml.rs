@@ -22,6 +22,7 @@ use super::{Engine, StatementOutput};
 use crate::dialect::types::bq_type_name;
 use crate::error::{DapError, Result};
 use crate::lakehouse::names::{TableName, name_parts};
+use crate::lakehouse::physical;
 
 fn rows(n: usize) -> String {
     if n == 1 {
@@ -110,12 +111,26 @@ fn assignment_column(a: &Assignment) -> Result<String> {
 }
 
 impl Engine {
+    /// The table's columns with their BigQuery (logical) types.
     fn table_schema(table: &DeltaTable, name: &TableName) -> Result<SchemaRef> {
+        let stored = Self::stored_schema(table, name)?;
+        Ok(Arc::new(physical::logical_schema(&stored)))
+    }
+
+    /// The table's columns as stored in Delta ([`physical`]).
+    fn stored_schema(table: &DeltaTable, name: &TableName) -> Result<SchemaRef> {
         Ok(table
             .snapshot()
             .map_err(|e| DapError::delta(name.to_string(), e))?
             .snapshot()
             .arrow_schema())
+    }
+
+    /// Whether deltalake's own UPDATE/DELETE/MERGE can run on the table: not when it has
+    /// columns stored in another type ([`physical`]), whose expressions it cannot evaluate.
+    fn stored_as_is(table: &DeltaTable, name: &TableName) -> Result<bool> {
+        let stored = Self::stored_schema(table, name)?;
+        Ok(!physical::has_encoded(&stored))
     }
 
     fn target_field<'a>(
@@ -229,7 +244,7 @@ impl Engine {
         for c in &columns {
             Self::target_field(&schema, c, &name)?;
         }
-        let plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
+        let plan = physical::encode_plan(LogicalPlanBuilder::from(plan).project(exprs)?.build()?)?;
         let table = table
             .write(Vec::new())
             .with_input_plan(plan)
@@ -260,7 +275,10 @@ impl Engine {
         let name = self.names.resolve(target)?;
         let table = self.delta_table(&name).await?;
         let schema = Self::table_schema(&table, &name)?;
-        if has_subquery(selection) || update.assignments.iter().any(|a| has_subquery(&a.value)) {
+        if has_subquery(selection)
+            || update.assignments.iter().any(|a| has_subquery(&a.value))
+            || !Self::stored_as_is(&table, &name)?
+        {
             return self
                 .update_by_rewrite(&update, selection, &name, table, &schema)
                 .await;
@@ -352,7 +370,7 @@ impl Engine {
         };
         let name = self.names.resolve(target)?;
         let table = self.delta_table(&name).await?;
-        if has_subquery(selection) {
+        if has_subquery(selection) || !Self::stored_as_is(&table, &name)? {
             let relation = twj.relation.to_string();
             let before = self.count_rows(&relation).await?;
             let kept = format!("SELECT * FROM {relation} WHERE ({selection}) IS NOT TRUE");
@@ -419,7 +437,9 @@ impl Engine {
                 }
             })
             .collect();
-        let matched = self.count_matching(&relation, &selection.to_string()).await?;
+        let matched = self
+            .count_matching(&relation, &selection.to_string())
+            .await?;
         let sql = format!(
             "SELECT {} FROM {relation} WHERE {selection} UNION ALL SELECT * FROM {relation} WHERE ({selection}) IS NOT TRUE",
             items.join(", ")
@@ -456,7 +476,7 @@ impl Engine {
             )?;
             exprs.push(e.alias(field.name()));
         }
-        let plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
+        let plan = physical::encode_plan(LogicalPlanBuilder::from(plan).project(exprs)?.build()?)?;
         let table = table
             .write(Vec::new())
             .with_input_plan(plan)
@@ -496,6 +516,11 @@ impl Engine {
         };
         let name = self.names.resolve(target)?;
         let table = self.delta_table(&name).await?;
+        if !Self::stored_as_is(&table, &name)? {
+            return Err(DapError::not_supported(format!(
+                "MERGE into {name}, which has TIME, INTERVAL or BIGNUMERIC columns"
+            )));
+        }
         let schema = Self::table_schema(&table, &name)?;
         let t_alias = target_alias
             .as_ref()

@@ -128,7 +128,10 @@ impl Resolver<'_> {
                             name: table.qualified(),
                             hint: "",
                         })?;
-                    let provider = delta.table_provider().await?;
+                    let provider = crate::lakehouse::physical::decoded_provider(
+                        &table.table,
+                        delta.table_provider().await?,
+                    )?;
                     self.temp.register(temp, provider)?;
                 }
                 Pending::Info { view, scope, temp } => {

@@ -561,8 +561,8 @@ mod tests {
 
     #[test]
     fn paths_and_counts() {
-        let doc: Value =
-            serde_json::from_str(r#"{"data":[1,2],"meta":{"next":"c2"},"none":null}"#).expect("test input");
+        let doc: Value = serde_json::from_str(r#"{"data":[1,2],"meta":{"next":"c2"},"none":null}"#)
+            .expect("test input");
         assert_eq!(lookup(&doc, "meta.next"), Some(&Value::from("c2")));
         assert_eq!(count_records(&doc, Some("data")), Ok(2));
         assert_eq!(count_records(&doc, Some("none")), Ok(0));

@@ -283,7 +283,8 @@ mod tests {
     #[test]
     fn interpolation_records_secrets() {
         let mut secrets = Secrets::default();
-        let v = interpolate("Bearer ${TOKEN} $${TOKEN} $5", &env, &mut secrets).expect("test input");
+        let v =
+            interpolate("Bearer ${TOKEN} $${TOKEN} $5", &env, &mut secrets).expect("test input");
         assert_eq!(v, "Bearer s3cr3t/+ ${TOKEN} $5");
         assert_eq!(
             secrets.redact("url?t=s3cr3t%2F%2B and s3cr3t/+"),

@@ -114,7 +114,10 @@ pub async fn provider(
     object: Object,
 ) -> Result<Arc<dyn TableProvider>> {
     match object {
-        Object::Table(table) => table.table_provider().await.map_err(DapError::from),
+        Object::Table(table) => {
+            let delta = table.table_provider().await.map_err(DapError::from)?;
+            super::physical::decoded_provider(&name.table, delta)
+        }
         Object::View(view) => {
             let plan = session.plan_view(name, &view).await?;
             Ok(Arc::new(ViewTable::new(plan, Some(view.sql.clone()))))
