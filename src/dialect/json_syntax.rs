@@ -1,6 +1,8 @@
 //! JSON syntax DataFusion's planner does not know, rewritten on the AST:
 //!
 //! - the literal `JSON '...'` becomes `parse_json('...', 'exact')`;
+//! - a NULL in a VALUES column that holds JSON values becomes a JSON-typed NULL (DataFusion
+//!   refuses a VALUES column whose rows disagree on the JSON type's field metadata);
 //! - options the JSON functions take by name (`wide_number_mode=>'round'`,
 //!   `include_arrays=>FALSE`...) become trailing positional arguments, in a fixed order, with
 //!   BigQuery's defaults for the ones not given. An unknown name is an error.
@@ -11,8 +13,8 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Statement, Value, VisitMut,
-    VisitorMut,
+    DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Query, SetExpr, Statement,
+    Value, VisitMut, VisitorMut,
 };
 use datafusion::sql::sqlparser::dialect::BigQueryDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -54,8 +56,49 @@ fn parse_expr(sql: &str) -> Option<Expr> {
         .ok()
 }
 
+/// Whether an expression is a call that returns the JSON type.
+fn is_json_call(e: &Expr) -> bool {
+    let Expr::Function(f) = e else { return false };
+    let name = f.name.to_string().to_ascii_lowercase();
+    let name = name.trim_matches('"');
+    matches!(
+        name.strip_prefix("safe.").unwrap_or(name),
+        "parse_json" | "to_json" | "json_object" | "json_array" | "json_set" | "json_remove"
+    )
+}
+
 impl VisitorMut for JsonSyntax {
     type Break = ();
+
+    fn post_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        let SetExpr::Values(values) = query.body.as_mut() else {
+            return ControlFlow::Continue(());
+        };
+        let width = values
+            .rows
+            .iter()
+            .map(|r| r.content.len())
+            .max()
+            .unwrap_or(0);
+        for col in 0..width {
+            if !values
+                .rows
+                .iter()
+                .any(|r| r.content.get(col).is_some_and(is_json_call))
+            {
+                continue;
+            }
+            for row in values.rows.iter_mut() {
+                if let Some(e) = row.content.get_mut(col)
+                    && matches!(e, Expr::Value(v) if v.value == Value::Null)
+                    && let Some(null) = parse_expr("parse_json(CAST(NULL AS STRING), 'exact')")
+                {
+                    *e = null;
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
         match expr {
