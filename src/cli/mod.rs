@@ -54,15 +54,16 @@ pub enum Command {
         #[arg(long)]
         max_rows: Option<usize>,
     },
-    /// Load JSON files into a table (one atomic commit, schema autodetected).
+    /// Load JSON, CSV or Parquet files into a table (one atomic commit, schema autodetected).
     Load {
         /// Destination table, `dataset.table`.
         table: String,
         /// Files, directories, globs or file:// URLs.
         #[arg(required = true)]
         uris: Vec<String>,
-        /// Source format: JSON (newline-delimited, a JSON array, or an envelope with --json-path).
-        #[arg(long, default_value = "JSON")]
+        /// Source format: JSON (newline-delimited, a JSON array, or an envelope with --json-path),
+        /// NEWLINE_DELIMITED_JSON, CSV, PARQUET, or AUTO (by file extension).
+        #[arg(long, alias = "source-format", default_value = "JSON")]
         format: String,
         /// Replace the table's rows and schema instead of appending.
         #[arg(long)]
@@ -76,6 +77,21 @@ pub enum Command {
         /// Add _source_file, _source_line and _loaded_at columns.
         #[arg(long)]
         source_columns: bool,
+        /// CSV: rows to skip at the top of each file (default: autodetect a header row).
+        #[arg(long)]
+        skip_leading_rows: Option<u64>,
+        /// CSV: the field delimiter (one character, `\t` or `tab`).
+        #[arg(long, default_value = ",")]
+        field_delimiter: String,
+        /// CSV: the quote character (empty: no quoting).
+        #[arg(long, default_value = "\"")]
+        quote: String,
+        /// CSV: allow quoted fields that hold newlines.
+        #[arg(long)]
+        allow_quoted_newlines: bool,
+        /// CSV: the text that means NULL (default: an empty field).
+        #[arg(long, default_value = "")]
+        null_marker: String,
     },
     /// Pull JSON pages from an HTTP API into the warehouse's landing zone (and optionally a table).
     Extract(extract::ExtractArgs),
@@ -189,8 +205,27 @@ async fn run_async(cli: Cli) -> i32 {
             json_path,
             max_bad_records,
             source_columns,
+            skip_leading_rows,
+            field_delimiter,
+            quote,
+            allow_quoted_newlines,
+            null_marker,
         } => {
-            let format = match crate::ingest::SourceFormat::parse(&format) {
+            let parsed = crate::ingest::SourceFormat::parse(&format).and_then(|f| {
+                Ok((
+                    f,
+                    crate::ingest::csv::CsvOptions {
+                        skip_leading_rows,
+                        field_delimiter: crate::ingest::csv::CsvOptions::delimiter(
+                            &field_delimiter,
+                        )?,
+                        quote: crate::ingest::csv::CsvOptions::quote_char(&quote)?,
+                        allow_quoted_newlines,
+                        null_marker,
+                    },
+                ))
+            });
+            let (format, csv_options) = match parsed {
                 Ok(f) => f,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -212,7 +247,8 @@ async fn run_async(cli: Cli) -> i32 {
                     crate::ingest::WriteMode::Append
                 })
                 .max_bad_records(max_bad_records)
-                .source_columns(source_columns);
+                .source_columns(source_columns)
+                .csv(csv_options);
             req.json_path = json_path;
             req.progress = std::io::stderr().is_terminal();
             match crate::ingest::load(&engine, &req).await {

@@ -12,6 +12,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Fields, Schema};
+use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use crate::dialect::types::timestamp_type;
@@ -108,36 +110,61 @@ impl Ty {
     }
 
     /// Widens two detected types into one, or explains the conflict.
-    pub fn merge(self, other: Ty, path: &str) -> Result<Ty, String> {
+    pub fn merge(mut self, other: Ty, path: &str) -> Result<Ty, String> {
+        let root = Path::root(path);
+        if let Some(e) = self.conflict(&other, &root) {
+            return Err(e);
+        }
+        self.absorb(other);
+        Ok(self)
+    }
+
+    /// Why `other` cannot be merged into `self` (naming the field), or `None` when it can.
+    /// Never allocates when the types agree.
+    pub fn conflict(&self, other: &Ty, path: &Path<'_>) -> Option<String> {
         use Ty::*;
-        Ok(match (self, other) {
-            (Null, t) | (t, Null) => t,
-            (a, b) if a == b => a,
-            (Int, Float) | (Float, Int) => Float,
-            (Date, Timestamp) | (Timestamp, Date) => Timestamp,
-            (Date | Timestamp, String) | (String, Date | Timestamp) => String,
-            (Array(a), Array(b)) => Array(Box::new(a.merge(*b, path)?)),
-            (Struct(mut a), Struct(b)) => {
+        match (self, other) {
+            (Null, _) | (_, Null) => None,
+            (Int, Float) | (Float, Int) => None,
+            (Date, Timestamp) | (Timestamp, Date) => None,
+            (Date | Timestamp, String) | (String, Date | Timestamp) => None,
+            (Array(a), Array(b)) => a.conflict(b, path),
+            (Struct(a), Struct(b)) => b.iter().find_map(|(name, t)| {
+                a.iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                    .and_then(|(_, existing)| {
+                        existing.conflict(t, &Path::child(path, name))
+                    })
+            }),
+            (a, b) if std::mem::discriminant(a) == std::mem::discriminant(b) => None,
+            (a, b) => Some(format!(
+                "field `{path}` is {} in some rows and {} in others",
+                a.name(),
+                b.name()
+            )),
+        }
+    }
+
+    /// Merges `other` into `self`; call only when [`Ty::conflict`] found none.
+    pub fn absorb(&mut self, other: Ty) {
+        use Ty::*;
+        match (&mut *self, other) {
+            (_, Null) => {}
+            (Null, t) => *self = t,
+            (Int, Float) => *self = Float,
+            (Date, Timestamp) => *self = Timestamp,
+            (Date | Timestamp, String) => *self = String,
+            (Array(a), Array(b)) => a.absorb(*b),
+            (Struct(a), Struct(b)) => {
                 for (name, t) in b {
-                    let child = format!("{path}{}{name}", if path.is_empty() { "" } else { "." });
                     match a.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(&name)) {
-                        Some((_, existing)) => {
-                            let prev = std::mem::replace(existing, Null);
-                            *existing = prev.merge(t, &child)?;
-                        }
+                        Some((_, existing)) => existing.absorb(t),
                         None => a.push((name, t)),
                     }
                 }
-                Struct(a)
             }
-            (a, b) => {
-                return Err(format!(
-                    "field `{path}` is {} in some rows and {} in others",
-                    a.name(),
-                    b.name()
-                ));
-            }
-        })
+            _ => {}
+        }
     }
 
     /// The Arrow type a detected type is stored as.
@@ -160,6 +187,200 @@ impl Ty {
     }
 }
 
+/// A field path, built only when an error names it.
+pub struct Path<'a> {
+    name: &'a str,
+    parent: Option<&'a Path<'a>>,
+}
+
+impl<'a> Path<'a> {
+    pub fn root(name: &'a str) -> Path<'a> {
+        Path { name, parent: None }
+    }
+    fn child(parent: &'a Path<'a>, name: &'a str) -> Path<'a> {
+        Path {
+            name,
+            parent: Some(parent),
+        }
+    }
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(p) = self.parent {
+            write!(f, "{p}")?;
+            if !p.to_string().is_empty() && !self.name.is_empty() {
+                f.write_str(".")?;
+            }
+        }
+        f.write_str(self.name)
+    }
+}
+
+/// The detected type of one JSON value read straight from its text (no `serde_json::Value`), with
+/// object keys sanitized and kept in the order they appear. An error names the field.
+pub struct Scanned(pub Result<Ty, String>);
+
+impl<'de> Deserialize<'de> for Scanned {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TyVisitor).map(|r| Scanned(r.map_err(|e| e.render())))
+    }
+}
+
+impl Scanned {
+    /// The detected type of an object whose opening brace was already read.
+    pub fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Scanned, A::Error> {
+        TyVisitor
+            .visit_map(map)
+            .map(|r| Scanned(r.map_err(ScanError::render)))
+    }
+}
+
+/// A detection error whose path is collected on the way out (innermost name first).
+struct ScanError {
+    rev_path: Vec<String>,
+    msg: String,
+}
+
+impl ScanError {
+    fn new(msg: impl Into<String>) -> Self {
+        ScanError {
+            rev_path: Vec::new(),
+            msg: msg.into(),
+        }
+    }
+    fn render(self) -> String {
+        let path: Vec<&str> = self.rev_path.iter().rev().map(String::as_str).collect();
+        self.msg.replace("{path}", &path.join("."))
+    }
+}
+
+struct ScannedInner(Result<Ty, ScanError>);
+
+impl<'de> Deserialize<'de> for ScannedInner {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TyVisitor).map(ScannedInner)
+    }
+}
+
+struct Key(String);
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Key;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Key, E> {
+                Ok(Key(sanitize(s)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+struct TyVisitor;
+
+impl<'de> Visitor<'de> for TyVisitor {
+    type Value = Result<Ty, ScanError>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Ok(Ty::Null))
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Ok(Ty::Null))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Ok(Ty::Bool))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Ok(Ty::Int))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Self::Value, E> {
+        Ok(Ok(if i64::try_from(n).is_ok() {
+            Ty::Int
+        } else {
+            Ty::Float
+        }))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Ok(Ty::Float))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(Ok(detect_string(s)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut elem = Ty::Null;
+        let mut err: Option<ScanError> = None;
+        while let Some(ScannedInner(item)) = seq.next_element::<ScannedInner>()? {
+            if err.is_some() {
+                continue;
+            }
+            match item {
+                Ok(Ty::Null) => {
+                    err = Some(ScanError::new(
+                        "field `{path}`: an ARRAY cannot have a NULL element",
+                    ))
+                }
+                Ok(Ty::Array(_)) => {
+                    err = Some(ScanError::new(
+                        "field `{path}`: an ARRAY cannot directly contain an ARRAY",
+                    ))
+                }
+                Ok(t) => match elem.conflict(&t, &Path::root("{path}")) {
+                    Some(e) => err = Some(ScanError::new(e)),
+                    None => elem.absorb(t),
+                },
+                Err(e) => err = Some(e),
+            }
+        }
+        Ok(match err {
+            Some(e) => Err(e),
+            None => Ok(Ty::Array(Box::new(elem))),
+        })
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields: Vec<(String, Ty)> = Vec::new();
+        let mut err: Option<ScanError> = None;
+        while let Some(Key(name)) = map.next_key::<Key>()? {
+            let ScannedInner(t) = map.next_value::<ScannedInner>()?;
+            if err.is_some() {
+                continue;
+            }
+            match t {
+                Err(mut e) => {
+                    e.rev_path.push(name);
+                    err = Some(e);
+                }
+                Ok(t) => match fields.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+                    Some((_, existing)) => {
+                        let differ = if *existing == t {
+                            ""
+                        } else {
+                            "; types also differ"
+                        };
+                        let mut e = ScanError::new(format!(
+                            "field `{{path}}` appears twice in one object (names are case-insensitive{differ})"
+                        ));
+                        e.rev_path.push(name);
+                        err = Some(e);
+                    }
+                    None => fields.push((name, t)),
+                },
+            }
+        }
+        Ok(match err {
+            Some(e) => Err(e),
+            None => Ok(Ty::Struct(fields)),
+        })
+    }
+}
+
 fn struct_fields(fields: &[(String, Ty)]) -> Result<Fields, String> {
     fields
         .iter()
@@ -177,7 +398,7 @@ pub fn schema_of(fields: &[(String, Ty)]) -> Result<Schema, String> {
 }
 
 /// DATE for `YYYY-MM-DD`, TIMESTAMP for a date-time the loader parses exactly, else STRING.
-fn detect_string(s: &str) -> Ty {
+pub fn detect_string(s: &str) -> Ty {
     let b = s.as_bytes();
     let date_shape = b.len() >= 10
         && b[..4].iter().all(u8::is_ascii_digit)

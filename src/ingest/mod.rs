@@ -3,42 +3,51 @@
 //!
 //! Guarantees:
 //! - One load is one Delta commit: the table gains all accepted rows or nothing. A load with more
-//!   bad records than `max_bad_records` commits nothing.
-//! - The schema is detected with BigQuery's autodetect rules ([`infer`]) over every row of every
-//!   file (not a sample), or given explicitly. Appending to an existing table may add new
-//!   (NULLABLE) fields, top-level or nested; a change of an existing field's type fails and
-//!   changes nothing.
-//! - Bad records (malformed JSON, a row that is not an object, a value of the wrong type under
-//!   an explicit schema) are never dropped silently: each is written with its file, line and
-//!   reason to `_quarantine/<dataset>/<table>/<load id>.ndjson` in the warehouse and counted in
-//!   the summary.
-//! - Files are parsed in parallel (one task per file); newline-delimited JSON is streamed.
+//!   bad records than `max_bad_records` commits nothing (Parquet files already written for it stay
+//!   unreferenced by the Delta log, as after any failed write).
+//! - Memory is bounded: files are read in newline-aligned chunks (NDJSON) or batch by batch (CSV,
+//!   Parquet), decoded in parallel, and streamed into the Delta writer, which writes Parquet files
+//!   as batches arrive. A JSON array or envelope file is one document and is read whole.
+//! - The schema is detected with BigQuery's autodetect rules ([`infer`], [`csv`]) over every row of
+//!   every file (not a sample), in the order fields first appear, or given explicitly, or taken
+//!   from Parquet files ([`parquet`]). Appending to an existing table may add new (NULLABLE)
+//!   fields, top-level or nested; a change of an existing field's type fails and changes nothing.
+//! - Bad records (malformed JSON or CSV, a row that is not an object, a value of the wrong type,
+//!   the wrong number of CSV fields) are never dropped silently: each is written with its file,
+//!   line and reason to `_quarantine/<dataset>/<table>/<load id>.ndjson` in the warehouse and
+//!   counted in the summary.
+//! - `.gz` and `.zst` files are decompressed on the fly.
 
+pub mod csv;
 pub mod infer;
+pub mod json;
+pub mod parquet;
+mod sink;
 pub mod source;
 pub mod sql;
 
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use datafusion::arrow::array::{
     ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef};
-use datafusion::arrow::json::ReaderBuilder;
+use datafusion::error::DataFusionError;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use deltalake::operations::write::SchemaMode;
 use deltalake::protocol::SaveMode;
 use futures::StreamExt;
 use object_store::{ObjectStoreExt, PutPayload};
-use serde_json::{Map, Value};
 
 use crate::engine::Engine;
 use crate::error::{DapError, ObjectKind, Result};
 use crate::lakehouse::Object;
 use crate::lakehouse::names::{NameResolver, TableName};
 use infer::Ty;
-use source::Record;
 
 /// The format of the files to load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -47,13 +56,24 @@ pub enum SourceFormat {
     /// with [`LoadRequest::json_path`] — a response envelope holding the rows array.
     #[default]
     Json,
+    /// CSV with [`csv::CsvOptions`].
+    Csv,
+    /// Parquet: the schema comes from the files.
+    Parquet,
+    /// By file extension (`.json`/`.ndjson`/`.jsonl`, `.csv`/`.tsv`, `.parquet`, each optionally
+    /// `.gz`/`.zst`).
+    Auto,
 }
 
 impl SourceFormat {
-    /// Parses a BigQuery `format` option (`JSON`, `NEWLINE_DELIMITED_JSON`).
+    /// Parses a BigQuery `format` option (`JSON`, `NEWLINE_DELIMITED_JSON`, `CSV`, `PARQUET`) or
+    /// `AUTO`.
     pub fn parse(s: &str) -> Result<SourceFormat> {
         match s.to_ascii_uppercase().as_str() {
             "JSON" | "NEWLINE_DELIMITED_JSON" | "NDJSON" => Ok(SourceFormat::Json),
+            "CSV" => Ok(SourceFormat::Csv),
+            "PARQUET" => Ok(SourceFormat::Parquet),
+            "AUTO" => Ok(SourceFormat::Auto),
             other => Err(DapError::not_supported(format!("load format {other}"))),
         }
     }
@@ -88,6 +108,8 @@ pub struct LoadRequest {
     pub schema: Option<SchemaRef>,
     /// Show a progress bar on stderr (callers pass true only on a TTY).
     pub progress: bool,
+    /// Options for CSV files.
+    pub csv: csv::CsvOptions,
 }
 
 impl LoadRequest {
@@ -123,6 +145,10 @@ impl LoadRequest {
     }
     pub fn schema(mut self, schema: SchemaRef) -> Self {
         self.schema = Some(schema);
+        self
+    }
+    pub fn csv(mut self, options: csv::CsvOptions) -> Self {
+        self.csv = options;
         self
     }
 }
@@ -172,7 +198,7 @@ impl std::fmt::Display for LoadSummary {
 }
 
 /// A load failure pinned to the input it is about.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{file}{}{}: {reason}", line.map(|l| format!(":{l}")).unwrap_or_default(), column.map(|c| format!(":{c}")).unwrap_or_default())]
 pub struct LoadError {
     pub file: String,
@@ -198,7 +224,7 @@ impl LoadError {
 
 /// A rejected record.
 #[derive(Debug, Clone, serde::Serialize)]
-struct BadRecord {
+pub struct BadRecord {
     file: String,
     line: u64,
     reason: String,
@@ -233,7 +259,6 @@ pub async fn load(engine: &Engine, req: &LoadRequest) -> Result<LoadSummary> {
         }
         None => None,
     };
-    let SourceFormat::Json = req.format;
     let files = tokio::task::spawn_blocking({
         let uris = req.uris.clone();
         move || source::expand(&uris)
@@ -243,63 +268,55 @@ pub async fn load(engine: &Engine, req: &LoadRequest) -> Result<LoadSummary> {
     if files.is_empty() {
         return Err(LoadError::at(&req.uris.join(", "), "no files to load").into());
     }
+    let format = file_format(req.format, &files)?;
     let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let progress = req.progress.then(|| progress_bar(&files));
+    let progress = req.progress.then(progress_bar);
 
-    // Pass 1: the schema.
+    // Pass 1: the schema (and, for CSV, the header rows of each file).
+    let mut csv_skips = HashMap::new();
     let data_schema: SchemaRef = match &req.schema {
         Some(s) => s.clone(),
         None => {
-            let scans: Vec<_> = futures::stream::iter(files.clone())
-                .map(|path| {
-                    let json_path = req.json_path.clone();
-                    tokio::task::spawn_blocking(move || infer_file(&path, json_path.as_deref()))
-                })
-                .buffered(parallel)
-                .collect()
-                .await;
-            let mut ty = Ty::Struct(Vec::new());
-            for (scan, path) in scans.into_iter().zip(&files) {
-                let file_ty = scan.map_err(join_error)??;
-                ty = ty
-                    .merge(file_ty, "")
-                    .map_err(|e| LoadError::at(&path.to_string_lossy(), e))?;
-            }
-            let Ty::Struct(fields) = &ty else {
-                unreachable!("rows are objects")
+            let detected = match format {
+                SourceFormat::Parquet => Detected::Schema(detect_parquet(&files).await?),
+                SourceFormat::Csv => {
+                    let (fields, skips) = detect_csv(&files, &req.csv, parallel).await?;
+                    csv_skips = skips;
+                    Detected::Fields(fields)
+                }
+                _ => Detected::Fields(detect_json(&files, req.json_path.clone(), parallel).await?),
             };
-            let detected =
-                infer::schema_of(fields).map_err(|e| LoadError::at(&req.uris.join(", "), e))?;
-            match (&existing, req.write_mode) {
-                (Some(table), WriteMode::Append) => {
-                    let current = table
+            let current = match (&existing, req.write_mode) {
+                (Some(table), WriteMode::Append) => Some(
+                    table
                         .snapshot()
                         .map_err(|e| DapError::delta(name.to_string(), e))?
                         .snapshot()
-                        .arrow_schema();
-                    Arc::new(evolve(&current, fields).map_err(|e| {
-                        DapError::Invalid(format!(
-                            "Cannot load into {}: {e}; nothing was loaded",
-                            name.qualified()
-                        ))
-                    })?)
-                }
-                _ => {
-                    if detected.fields().is_empty() {
+                        .arrow_schema(),
+                ),
+                _ => None,
+            };
+            let schema = match (current, detected) {
+                (Some(current), Detected::Fields(fields)) => evolve(&current, &fields),
+                (Some(current), Detected::Schema(schema)) => evolve_schema(&current, &schema),
+                (None, Detected::Fields(fields)) => {
+                    if fields.is_empty() {
                         return Err(LoadError::at(
                             &req.uris.join(", "),
                             "no rows to detect a schema from",
                         )
                         .into());
                     }
-                    Arc::new(detected)
+                    infer::schema_of(&fields)
                 }
-            }
+                (None, Detected::Schema(schema)) => Ok(schema),
+            };
+            Arc::new(schema_ok(schema, &name)?)
         }
     };
     crate::lakehouse::physical::check_storable(&data_schema)?;
 
-    // Pass 2: decode.
+    // Pass 2: decode, streaming into the Delta writer.
     let loaded_at = chrono::Utc::now().timestamp_micros();
     let out_schema = if req.source_columns {
         let mut fields: Vec<_> = data_schema.fields().iter().cloned().collect();
@@ -314,103 +331,121 @@ pub async fn load(engine: &Engine, req: &LoadRequest) -> Result<LoadSummary> {
     } else {
         data_schema.clone()
     };
-    let decoded: Vec<_> = futures::stream::iter(files.clone())
-        .map(|path| {
-            let json_path = req.json_path.clone();
-            let schema = data_schema.clone();
-            let out = out_schema.clone();
-            let source_columns = req.source_columns;
-            let bar = progress.clone();
-            tokio::task::spawn_blocking(move || {
-                let r = decode_file(
-                    &path,
-                    json_path.as_deref(),
-                    &schema,
-                    &out,
-                    source_columns,
-                    loaded_at,
-                );
-                if let Some(bar) = bar {
-                    bar.inc(1);
-                }
-                r
-            })
+    let ctx = Arc::new(DecodeCtx {
+        format,
+        schema: data_schema.clone(),
+        out: out_schema.clone(),
+        source_columns: req.source_columns,
+        loaded_at,
+        bad: BadLog::new(req.max_bad_records),
+        json_path: req.json_path.clone(),
+        csv: req.csv.clone(),
+        csv_skips,
+    });
+    let bytes = Arc::new(AtomicU64::new(0));
+    let rows = Arc::new(AtomicU64::new(0));
+    let failure: Arc<parking_lot::Mutex<Option<LoadError>>> = Arc::default();
+    let (tx, rx) = tokio::sync::mpsc::channel::<datafusion::error::Result<RecordBatch>>(
+        parallel * 2,
+    );
+    let driver = tokio::spawn(drive(
+        units(
+            files.clone(),
+            format,
+            req.json_path.is_some(),
+            bytes.clone(),
+        ),
+        ctx.clone(),
+        tx,
+        bytes.clone(),
+        failure.clone(),
+        progress.clone(),
+        parallel,
+    ));
+    let counted = rows.clone();
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|x| (x, rx))
+    })
+    .inspect(move |b| {
+        if let Ok(b) = b {
+            counted.fetch_add(b.num_rows() as u64, Ordering::Relaxed);
+        }
+    });
+    let plan = sink::plan(
+        out_schema.clone(),
+        Box::pin(RecordBatchStreamAdapter::new(out_schema.clone(), stream)),
+    )?;
+    let (handle, is_new) = match existing {
+        Some(t) => (t, false),
+        None => (warehouse.delta_handle(&name)?, true),
+    };
+    let written = handle
+        .write(Vec::<RecordBatch>::new())
+        .with_input_plan(plan)
+        .with_table_name(name.table.clone())
+        .with_save_mode(match req.write_mode {
+            WriteMode::Append => SaveMode::Append,
+            WriteMode::Replace => SaveMode::Overwrite,
         })
-        .buffered(parallel)
-        .collect()
+        .with_schema_mode(match req.write_mode {
+            WriteMode::Append => SchemaMode::Merge,
+            WriteMode::Replace => SchemaMode::Overwrite,
+        })
         .await;
+    let _ = driver.await;
     if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
-    let mut batches = Vec::new();
-    let mut bad = Vec::new();
-    let mut bytes = 0;
-    for d in decoded {
-        let d = d.map_err(join_error)??;
-        batches.extend(d.batches);
-        bad.extend(d.bad);
-        bytes += d.bytes;
-    }
-    let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
     let load_id = format!(
         "{}-{}",
         chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
+    let mut bad = std::mem::take(&mut *ctx.bad.records.lock());
+    bad.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     let quarantine = if bad.is_empty() {
         None
     } else {
         Some(write_quarantine(engine, &name, &load_id, &bad).await?)
     };
-    if bad.len() as u64 > req.max_bad_records {
-        let first = &bad[0];
-        return Err(LoadError {
-            file: first.file.clone(),
-            line: Some(first.line),
-            column: None,
-            reason: format!(
-                "{} ({} bad records, max_bad_records is {}; nothing was loaded; bad records are in {})",
-                first.reason,
-                bad.len(),
-                req.max_bad_records,
-                quarantine.as_deref().unwrap_or("")
-            ),
-        }
-        .into());
-    }
-    if batches.is_empty() {
-        batches.push(RecordBatch::new_empty(out_schema.clone()));
-    }
-    let (handle, is_new) = match existing {
-        Some(t) => (t, false),
-        None => (warehouse.delta_handle(&name)?, true),
-    };
-    let mut builder = handle
-        .write(batches)
-        .with_table_name(name.table.clone())
-        .with_save_mode(match req.write_mode {
-            WriteMode::Append => SaveMode::Append,
-            WriteMode::Replace => SaveMode::Overwrite,
-        });
-    builder = builder.with_schema_mode(match req.write_mode {
-        WriteMode::Append => SchemaMode::Merge,
-        WriteMode::Replace => SchemaMode::Overwrite,
-    });
-    let table = match builder.await {
-        Ok(t) => t,
-        Err(e) => {
+    let failure = failure.lock().take();
+    let over = ctx.bad.over.load(Ordering::Relaxed) || bad.len() as u64 > req.max_bad_records;
+    let table = match written {
+        Ok(t) if !over && failure.is_none() => t,
+        other => {
             if is_new {
                 warehouse.discard_failed_create(&name);
             }
-            return Err(DapError::delta(name.to_string(), e));
+            if over && let Some(first) = bad.first() {
+                return Err(LoadError {
+                    file: first.file.clone(),
+                    line: Some(first.line),
+                    column: None,
+                    reason: format!(
+                        "{} ({} bad records, max_bad_records is {}; nothing was loaded; bad records are in {})",
+                        first.reason,
+                        bad.len(),
+                        req.max_bad_records,
+                        quarantine.as_deref().unwrap_or("")
+                    ),
+                }
+                .into());
+            }
+            if let Some(f) = failure {
+                return Err(f.into());
+            }
+            return Err(match other {
+                Err(e) => DapError::delta(name.to_string(), e),
+                Ok(_) => DapError::Invalid("load failed".into()),
+            });
         }
     };
     Ok(LoadSummary {
         table: format!("{}.{}", name.dataset, name.table),
         load_id,
         files: files.len(),
-        rows,
-        bytes,
+        rows: rows.load(Ordering::Relaxed),
+        bytes: bytes.load(Ordering::Relaxed),
         rejected: bad.len() as u64,
         quarantine,
         seconds: started.elapsed().as_secs_f64(),
@@ -418,6 +453,156 @@ pub async fn load(engine: &Engine, req: &LoadRequest) -> Result<LoadSummary> {
     })
 }
 
+/// The one format of all files (`AUTO` decides by file extension).
+fn file_format(format: SourceFormat, files: &[PathBuf]) -> Result<SourceFormat, LoadError> {
+    if format != SourceFormat::Auto {
+        return Ok(format);
+    }
+    let mut found = None;
+    for f in files {
+        let name = f.to_string_lossy();
+        let this = source::format_of_name(f).ok_or_else(|| {
+            LoadError::at(
+                &name,
+                "cannot tell the format from the file name; give the source format",
+            )
+        })?;
+        match found {
+            Some(prev) if prev != this => {
+                return Err(LoadError::at(
+                    &name,
+                    format!("is {this:?} but earlier files are {prev:?}; load them separately"),
+                ));
+            }
+            _ => found = Some(this),
+        }
+    }
+    Ok(found.unwrap_or_default())
+}
+
+/// What pass 1 found.
+enum Detected {
+    /// Detected JSON / CSV fields in order.
+    Fields(Vec<(String, Ty)>),
+    /// A Parquet schema.
+    Schema(Schema),
+}
+
+fn schema_ok(schema: std::result::Result<Schema, String>, name: &TableName) -> Result<Schema> {
+    schema.map_err(|e| {
+        DapError::Invalid(format!(
+            "Cannot load into {}: {e}; nothing was loaded",
+            name.qualified()
+        ))
+    })
+}
+
+async fn detect_json(
+    files: &[PathBuf],
+    json_path: Option<String>,
+    parallel: usize,
+) -> Result<Vec<(String, Ty)>> {
+    let scans = units(
+        files.to_vec(),
+        SourceFormat::Json,
+        json_path.is_some(),
+        Arc::default(),
+    )
+    .map(|u| {
+        let json_path = json_path.clone();
+        tokio::task::spawn_blocking(move || -> std::result::Result<_, LoadError> {
+            let u = u?;
+            let mut scan = json::Scan::default();
+            scan_unit(&mut scan, &u, json_path.as_deref())?;
+            Ok((u, scan))
+        })
+    })
+    .buffered(parallel);
+    futures::pin_mut!(scans);
+    let mut acc = json::Scan::default();
+    while let Some(r) = scans.next().await {
+        let (u, scan) = r.map_err(join_error)??;
+        let jp = json_path.as_deref();
+        acc.merge(scan, |acc| {
+            // Succeeded once on the same bytes.
+            let _ = scan_unit(acc, &u, jp);
+        });
+    }
+    if let Some(c) = acc.conflict
+        && acc.rows <= 1
+    {
+        // Every record conflicts: nothing to detect a schema from.
+        return Err(c.into());
+    }
+    match acc.ty {
+        Ty::Struct(fields) => Ok(fields),
+        _ => Ok(Vec::new()),
+    }
+}
+
+fn scan_unit(
+    acc: &mut json::Scan,
+    u: &Unit,
+    json_path: Option<&str>,
+) -> std::result::Result<(), LoadError> {
+    match u {
+        Unit::Lines { file, chunk } => json::scan_lines(acc, file, chunk),
+        Unit::Doc { file, bytes } => json::scan_doc(acc, file, bytes, json_path)?,
+        Unit::File { .. } => {}
+    }
+    Ok(())
+}
+
+async fn detect_csv(
+    files: &[PathBuf],
+    opts: &csv::CsvOptions,
+    parallel: usize,
+) -> Result<(Vec<(String, Ty)>, HashMap<PathBuf, u64>)> {
+    let scans: Vec<_> = futures::stream::iter(files.to_vec())
+        .map(|p| {
+            let o = opts.clone();
+            tokio::task::spawn_blocking(move || csv::scan(&p, &o).map(|s| (p, s)))
+        })
+        .buffered(parallel)
+        .collect()
+        .await;
+    let mut columns = Vec::new();
+    let mut skips = HashMap::new();
+    for r in scans {
+        let (p, s) = r.map_err(join_error)??;
+        if columns.is_empty() {
+            columns = s.columns;
+        } else {
+            csv::merge(&mut columns, s.columns);
+        }
+        skips.insert(p, s.skip);
+    }
+    Ok((columns, skips))
+}
+
+async fn detect_parquet(files: &[PathBuf]) -> Result<Schema> {
+    let files = files.to_vec();
+    tokio::task::spawn_blocking(move || -> Result<Schema> {
+        let mut schema: Option<Schema> = None;
+        for f in &files {
+            let s = parquet::schema_of(f)?;
+            match &schema {
+                Some(first) if first != &s => {
+                    return Err(LoadError::at(
+                        &f.to_string_lossy(),
+                        "its schema differs from the first Parquet file's; load them separately",
+                    )
+                    .into());
+                }
+                Some(_) => {}
+                None => schema = Some(s),
+            }
+        }
+        Ok(schema.unwrap_or_else(Schema::empty))
+    })
+    .await
+    .map_err(join_error)?
+}
 fn join_error(e: tokio::task::JoinError) -> DapError {
     DapError::Invalid(format!("load task failed: {e}"))
 }
@@ -428,49 +613,15 @@ impl From<LoadError> for DapError {
     }
 }
 
-fn progress_bar(files: &[PathBuf]) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(files.len() as u64);
+fn progress_bar() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} loading {pos}/{len} files [{elapsed}]")
+        indicatif::ProgressStyle::with_template("{spinner} loading {msg} [{elapsed}]")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
     bar
-}
-
-/// Detects the schema of one file.
-fn infer_file(path: &Path, json_path: Option<&str>) -> Result<Ty, LoadError> {
-    let file = path.to_string_lossy().to_string();
-    let mut ty = Ty::Struct(Vec::new());
-    // A record whose types conflict with the records before it does not shape the schema: it is
-    // rejected when the rows are decoded (a bad record, within `max_bad_records` or failing the
-    // load with its file, line and reason), as BigQuery's autodetect does with rows that do not
-    // match the detected schema.
-    let mut first_conflict: Option<LoadError> = None;
-    let mut rows = 0usize;
-    source::for_each_record(path, json_path, |line, rec| {
-        if let Record::Row(m) = rec {
-            rows += 1;
-            let row = Ty::of(&Value::Object(m), "").and_then(|t| ty.clone().merge(t, ""));
-            match row {
-                Ok(t) => ty = t,
-                Err(reason) => {
-                    first_conflict.get_or_insert(LoadError {
-                        file: file.clone(),
-                        line: Some(line),
-                        column: None,
-                        reason,
-                    });
-                }
-            }
-        }
-        Ok(())
-    })?;
-    match first_conflict {
-        // Every record conflicts: nothing to detect a schema from.
-        Some(e) if rows <= 1 => Err(e),
-        _ => Ok(ty),
-    }
 }
 
 /// The table schema after appending rows of the detected `fields` to a table with `current`.
@@ -541,190 +692,266 @@ fn evolve_type(current: &DataType, ty: &Ty, path: &str) -> Result<DataType, Stri
     }
 }
 
-struct Decoded {
-    batches: Vec<RecordBatch>,
-    bad: Vec<BadRecord>,
-    bytes: u64,
+/// Rows per decoded batch.
+pub const BATCH_ROWS: usize = 8192;
+/// Bytes per newline-delimited chunk.
+const CHUNK_BYTES: usize = 4 << 20;
+
+/// Where decoded batches go (a bounded channel into the Delta writer).
+pub type Emit<'a> = dyn FnMut(RecordBatch) -> std::result::Result<(), LoadError> + 'a;
+
+/// Everything a decoding task needs.
+pub struct DecodeCtx {
+    pub format: SourceFormat,
+    /// The table's data columns.
+    pub schema: SchemaRef,
+    /// `schema` plus, with `source_columns`, the source columns.
+    pub out: SchemaRef,
+    pub source_columns: bool,
+    pub loaded_at: i64,
+    pub bad: BadLog,
+    pub json_path: Option<String>,
+    pub csv: csv::CsvOptions,
+    /// Header rows to skip per CSV file, as detected.
+    pub csv_skips: HashMap<PathBuf, u64>,
 }
 
-const BATCH_ROWS: usize = 8192;
-
-/// Decodes one file into batches of `out` (the data schema plus, optionally, source columns).
-fn decode_file(
-    path: &Path,
-    json_path: Option<&str>,
-    schema: &SchemaRef,
-    out: &SchemaRef,
-    source_columns: bool,
-    loaded_at: i64,
-) -> Result<Decoded, LoadError> {
-    let file = path.to_string_lossy().to_string();
-    let mut batches = Vec::new();
-    let mut bad = Vec::new();
-    let mut rows: Vec<Value> = Vec::with_capacity(BATCH_ROWS);
-    let mut lines: Vec<u64> = Vec::with_capacity(BATCH_ROWS);
-    let mut flush = |rows: &mut Vec<Value>,
-                     lines: &mut Vec<u64>,
-                     bad: &mut Vec<BadRecord>|
-     -> Result<(), LoadError> {
-        if rows.is_empty() {
-            return Ok(());
+impl DecodeCtx {
+    /// Adds the source columns (when asked for) to a batch of `schema`; `lines` holds each row's
+    /// line.
+    pub fn finish(
+        &self,
+        batch: RecordBatch,
+        file: &str,
+        lines: &[u64],
+    ) -> std::result::Result<RecordBatch, LoadError> {
+        if !self.source_columns {
+            return Ok(batch);
         }
-        let (batch, kept) = decode_rows(schema, rows, lines, &file, bad)?;
-        if batch.num_rows() > 0 {
-            batches.push(if source_columns {
-                with_source_columns(batch, out, &file, &kept, loaded_at)?
-            } else {
-                batch
-            });
-        }
-        rows.clear();
-        lines.clear();
-        Ok(())
-    };
-    let bytes = source::for_each_record(path, json_path, |line, rec| {
-        match rec {
-            Record::Row(m) => match normalize(m, schema.fields()) {
-                Ok(v) => {
-                    rows.push(Value::Object(v));
-                    lines.push(line);
-                }
-                Err(reason) => bad.push(BadRecord {
-                    file: file.clone(),
-                    line,
-                    reason,
-                    record: String::new(),
-                }),
-            },
-            Record::Bad { reason, text } => bad.push(BadRecord {
-                file: file.clone(),
-                line,
-                reason,
-                record: text,
-            }),
-        }
-        if rows.len() >= BATCH_ROWS {
-            flush(&mut rows, &mut lines, &mut bad)?;
-        }
-        Ok(())
-    })?;
-    flush(&mut rows, &mut lines, &mut bad)?;
-    Ok(Decoded {
-        batches,
-        bad,
-        bytes,
-    })
-}
-
-/// Decodes rows; when a chunk fails, decodes row by row and rejects the rows that fail.
-fn decode_rows(
-    schema: &SchemaRef,
-    rows: &[Value],
-    lines: &[u64],
-    file: &str,
-    bad: &mut Vec<BadRecord>,
-) -> Result<(RecordBatch, Vec<u64>), LoadError> {
-    let decoder = || {
-        ReaderBuilder::new(schema.clone())
-            .with_batch_size(BATCH_ROWS)
-            .build_decoder()
-            .map_err(|e| LoadError::at(file, e.to_string()))
-    };
-    let mut d = decoder()?;
-    let whole = d.serialize(rows).and_then(|()| d.flush());
-    if let Ok(batch) = whole {
-        return Ok((
-            batch.unwrap_or_else(|| RecordBatch::new_empty(schema.clone())),
-            lines.to_vec(),
+        let n = batch.num_rows();
+        let mut cols: Vec<ArrayRef> = batch.columns().to_vec();
+        cols.push(Arc::new(StringArray::from(vec![file; n])));
+        cols.push(Arc::new(Int64Array::from_iter(
+            (0..n).map(|i| lines.get(i).map(|l| *l as i64)),
+        )));
+        cols.push(Arc::new(
+            TimestampMicrosecondArray::from(vec![self.loaded_at; n])
+                .with_timezone(crate::dialect::types::UTC),
         ));
+        RecordBatch::try_new(self.out.clone(), cols)
+            .map_err(|e| LoadError::at(file, e.to_string()))
     }
-    let mut parts = Vec::new();
-    let mut kept = Vec::new();
-    for (row, line) in rows.iter().zip(lines) {
-        let mut d = decoder()?;
-        match d
-            .serialize(std::slice::from_ref(row))
-            .and_then(|()| d.flush())
-        {
-            Ok(Some(b)) => {
-                parts.push(b);
-                kept.push(*line);
-            }
-            Ok(None) => {}
-            Err(e) => bad.push(BadRecord {
-                file: file.to_string(),
-                line: *line,
-                reason: e.to_string(),
-                record: row.to_string(),
-            }),
+
+    fn csv_skip(&self, path: &PathBuf) -> u64 {
+        self.csv_skips
+            .get(path)
+            .copied()
+            .unwrap_or(self.csv.skip_leading_rows.unwrap_or(0))
+    }
+}
+
+/// The bad records of a load, shared by its decoding tasks.
+pub struct BadLog {
+    max: u64,
+    count: AtomicU64,
+    over: AtomicBool,
+    records: parking_lot::Mutex<Vec<BadRecord>>,
+}
+
+impl BadLog {
+    fn new(max: u64) -> Self {
+        BadLog {
+            max,
+            count: AtomicU64::new(0),
+            over: AtomicBool::new(false),
+            records: parking_lot::Mutex::new(Vec::new()),
         }
     }
-    let batch = datafusion::arrow::compute::concat_batches(schema, &parts)
-        .map_err(|e| LoadError::at(file, e.to_string()))?;
-    Ok((batch, kept))
+
+    /// Keeps a bad record; fails once there are more than `max_bad_records` (the load stops).
+    pub fn push(&self, b: BadRecord) -> std::result::Result<(), LoadError> {
+        let file = b.file.clone();
+        self.records.lock().push(b);
+        if self.count.fetch_add(1, Ordering::Relaxed) + 1 > self.max {
+            self.over.store(true, Ordering::Relaxed);
+            return Err(LoadError::at(&file, "too many bad records"));
+        }
+        Ok(())
+    }
 }
 
-fn with_source_columns(
-    batch: RecordBatch,
-    out: &SchemaRef,
-    file: &str,
-    lines: &[u64],
-    loaded_at: i64,
-) -> Result<RecordBatch, LoadError> {
-    let n = batch.num_rows();
-    let mut cols: Vec<ArrayRef> = batch.columns().to_vec();
-    cols.push(Arc::new(StringArray::from(vec![file; n])));
-    cols.push(Arc::new(Int64Array::from_iter_values(
-        lines.iter().map(|l| *l as i64),
-    )));
-    cols.push(Arc::new(
-        TimestampMicrosecondArray::from(vec![loaded_at; n])
-            .with_timezone(crate::dialect::types::UTC),
-    ));
-    RecordBatch::try_new(out.clone(), cols).map_err(|e| LoadError::at(file, e.to_string()))
+/// A piece of work: a chunk of newline-delimited JSON, a whole JSON document, or a whole CSV or
+/// Parquet file (read batch by batch by its task).
+enum Unit {
+    Lines { file: Arc<str>, chunk: source::Chunk },
+    Doc { file: Arc<str>, bytes: Vec<u8> },
+    File { path: PathBuf },
 }
 
-/// Renames a row's keys to the schema's field names (sanitized, case-insensitive match), at every
-/// level. A key with no field is an error (the record is rejected).
-fn normalize(row: Map<String, Value>, fields: &Fields) -> Result<Map<String, Value>, String> {
-    let mut out = Map::with_capacity(row.len());
-    for (key, value) in row {
-        let field = fields
-            .iter()
-            .find(|f| f.name() == &key)
-            .or_else(|| {
-                let s = infer::sanitize(&key);
-                fields.iter().find(|f| f.name().eq_ignore_ascii_case(&s))
+/// The units of `files`, read on their own thread (a bounded channel keeps memory bounded).
+/// `bytes` counts the JSON bytes read.
+fn units(
+    files: Vec<PathBuf>,
+    format: SourceFormat,
+    json_path: bool,
+    bytes: Arc<AtomicU64>,
+) -> impl futures::Stream<Item = std::result::Result<Unit, LoadError>> + Send + 'static {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    std::thread::spawn(move || {
+        for path in files {
+            let r = match format {
+                SourceFormat::Csv | SourceFormat::Parquet => tx
+                    .blocking_send(Ok(Unit::File { path }))
+                    .map_err(|_| None),
+                _ => json_units(&path, json_path, &bytes, &tx),
+            };
+            match r {
+                Ok(()) => {}
+                Err(Some(e)) => {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
+                Err(None) => return,
+            }
+        }
+    });
+    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) })
+}
+
+type UnitSender = tokio::sync::mpsc::Sender<std::result::Result<Unit, LoadError>>;
+
+/// Splits one JSON file into units: newline-aligned chunks, or one document when the file starts
+/// with `[` or rows sit under a `json_path`. `Err(None)`: the receiver is gone.
+fn json_units(
+    path: &std::path::Path,
+    json_path: bool,
+    bytes: &AtomicU64,
+    tx: &UnitSender,
+) -> std::result::Result<(), Option<LoadError>> {
+    let file: Arc<str> = path.to_string_lossy().into();
+    let reader = source::open(path)?;
+    let mut doc: Option<Vec<u8>> = None;
+    let mut decided = false;
+    for chunk in source::LineChunks::new(reader, CHUNK_BYTES) {
+        let chunk = chunk.map_err(|e| LoadError::io(&file, e))?;
+        bytes.fetch_add(chunk.bytes.len() as u64, Ordering::Relaxed);
+        if !decided {
+            match chunk.bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+                // Only blank lines so far.
+                None => continue,
+                Some(b) => {
+                    decided = true;
+                    if json_path || *b == b'[' {
+                        doc = Some(Vec::new());
+                    }
+                }
+            }
+        }
+        match &mut doc {
+            Some(d) => d.extend_from_slice(&chunk.bytes),
+            None => tx
+                .blocking_send(Ok(Unit::Lines {
+                    file: file.clone(),
+                    chunk,
+                }))
+                .map_err(|_| None)?,
+        }
+    }
+    if let Some(bytes) = doc {
+        tx.blocking_send(Ok(Unit::Doc { file, bytes }))
+            .map_err(|_| None)?;
+    }
+    Ok(())
+}
+
+/// Decodes the units in parallel into `tx`; the first failure is kept in `failure` and ends the
+/// stream with an error (so nothing is committed).
+async fn drive(
+    units: impl futures::Stream<Item = std::result::Result<Unit, LoadError>> + Send + 'static,
+    ctx: Arc<DecodeCtx>,
+    tx: tokio::sync::mpsc::Sender<datafusion::error::Result<RecordBatch>>,
+    bytes: Arc<AtomicU64>,
+    failure: Arc<parking_lot::Mutex<Option<LoadError>>>,
+    progress: Option<indicatif::ProgressBar>,
+    parallel: usize,
+) {
+    let results = units
+        .map(|u| {
+            let ctx = ctx.clone();
+            let tx = tx.clone();
+            let bytes = bytes.clone();
+            tokio::task::spawn_blocking(move || {
+                let mut emit = |b: RecordBatch| {
+                    tx.blocking_send(Ok(b))
+                        .map_err(|_| LoadError::at("", "the writer stopped"))
+                };
+                decode_unit(&ctx, u?, &bytes, &mut emit)
             })
-            .ok_or_else(|| format!("no such field: {key}"))?;
-        let value = normalize_value(value, field.data_type())?;
-        out.insert(field.name().clone(), value);
+        })
+        .buffer_unordered(parallel);
+    futures::pin_mut!(results);
+    while let Some(r) = results.next().await {
+        if let Some(bar) = &progress {
+            bar.set_message(format!(
+                "{:.1} MB",
+                bytes.load(Ordering::Relaxed) as f64 / 1e6
+            ));
+        }
+        let r = r.map_err(|e| LoadError::at("", format!("load task failed: {e}")));
+        if let Err(e) | Ok(Err(e)) = r {
+            if !tx.is_closed() {
+                failure.lock().get_or_insert(e);
+                let _ = tx
+                    .send(Err(DataFusionError::Execution("load failed".into())))
+                    .await;
+            }
+            return;
+        }
     }
-    Ok(out)
 }
 
-fn normalize_value(value: Value, dt: &DataType) -> Result<Value, String> {
-    Ok(match (value, dt) {
-        (Value::Object(m), DataType::Struct(fields)) => Value::Object(normalize(m, fields)?),
-        (Value::Array(items), DataType::List(f) | DataType::LargeList(f))
-            if matches!(f.data_type(), DataType::Struct(_)) =>
+fn decode_unit(
+    ctx: &DecodeCtx,
+    unit: Unit,
+    bytes: &AtomicU64,
+    emit: &mut Emit<'_>,
+) -> std::result::Result<(), LoadError> {
+    match unit {
+        Unit::Lines { file, chunk } => json::decode_lines(ctx, &file, &chunk, emit),
+        Unit::Doc { file, bytes } => json::decode_doc(ctx, &file, &bytes, emit),
+        Unit::File { path } => {
+            let n = match ctx.format {
+                SourceFormat::Parquet => parquet::decode(ctx, &path, emit)?,
+                _ => csv::decode(ctx, &path, ctx.csv_skip(&path), emit)?,
+            };
+            bytes.fetch_add(n, Ordering::Relaxed);
+            Ok(())
+        }
+    }
+}
+
+/// The table schema after appending a Parquet file's columns to a table with `current`: new
+/// columns are added; an existing column must keep its type.
+fn evolve_schema(current: &Schema, incoming: &Schema) -> std::result::Result<Schema, String> {
+    let mut out: Vec<Field> = current.fields().iter().map(|f| f.as_ref().clone()).collect();
+    for f in incoming.fields() {
+        match out
+            .iter()
+            .find(|c| c.name().eq_ignore_ascii_case(f.name()))
         {
-            Value::Array(
-                items
-                    .into_iter()
-                    .map(|v| normalize_value(v, f.data_type()))
-                    .collect::<Result<_, _>>()?,
-            )
-        }
-        (Value::String(s), DataType::Timestamp(..)) => {
-            // Parse exactly as detection did (a zone-less date-time is UTC).
-            match infer::parse_timestamp_micros(&s) {
-                Some(_) => Value::String(s),
-                None => return Err(format!("invalid TIMESTAMP value `{s}`")),
+            Some(c) if c.data_type().equals_datatype(f.data_type()) => {}
+            Some(c) => {
+                return Err(format!(
+                    "field `{}` is {} in the table but {} in the data",
+                    f.name(),
+                    crate::dialect::types::bq_type_name(c),
+                    crate::dialect::types::bq_type_name(f)
+                ));
             }
+            None => out.push(f.as_ref().clone()),
         }
-        (v, _) => v,
-    })
+    }
+    Ok(Schema::new(out))
 }
 
 async fn write_quarantine(

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use url::Url;
 
-use super::LoadError;
+use super::{LoadError, SourceFormat};
 
 /// Expands URIs into files, sorted, without duplicates.
 pub fn expand(uris: &[String]) -> Result<Vec<PathBuf>, LoadError> {
@@ -64,15 +64,19 @@ pub fn expand(uris: &[String]) -> Result<Vec<PathBuf>, LoadError> {
     Ok(files)
 }
 
-/// The local path of a URI; object-store URLs other than `file://` are refused by name.
+/// The local path of a URI. Object-store URLs other than `file://` are parsed (see [`remote`]) and
+/// refused by name: this build reads local files only.
 pub fn local_path(uri: &str) -> Result<PathBuf, LoadError> {
     if let Some(scheme_end) = uri.find("://") {
         let scheme = &uri[..scheme_end];
         if scheme != "file" {
+            let r = remote(uri)?;
             return Err(LoadError::at(
                 uri,
                 format!(
-                    "not supported: loading from {scheme}:// URLs (dap reads local files and file:// URLs)"
+                    "not supported: loading from {}:// URLs (bucket `{}`, path `{}`): this dap build \
+                     reads local files and file:// URLs only; copy the objects locally first",
+                    r.scheme, r.bucket, r.path
                 ),
             ));
         }
@@ -83,6 +87,42 @@ pub fn local_path(uri: &str) -> Result<PathBuf, LoadError> {
         ));
     }
     Ok(PathBuf::from(uri))
+}
+
+/// An object-store URL taken apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteUri {
+    /// `s3`, `gs`, `az`, ...
+    pub scheme: String,
+    pub bucket: String,
+    /// The object key or prefix (may hold a glob).
+    pub path: String,
+}
+
+/// Parses an object-store URL with object_store's own scheme rules (`s3://bucket/key`,
+/// `gs://bucket/key`, `az://`, `http(s)://`...).
+pub fn remote(uri: &str) -> Result<RemoteUri, LoadError> {
+    let url = Url::parse(uri).map_err(|e| LoadError::at(uri, format!("bad URL: {e}")))?;
+    let (scheme, path) = object_store::ObjectStoreScheme::parse(&url)
+        .map_err(|e| LoadError::at(uri, format!("not supported: URL scheme: {e}")))?;
+    let bucket = url.host_str().unwrap_or_default().to_string();
+    if bucket.is_empty() {
+        return Err(LoadError::at(uri, "object-store URL has no bucket"));
+    }
+    let scheme = match scheme {
+        object_store::ObjectStoreScheme::AmazonS3 => "s3",
+        object_store::ObjectStoreScheme::GoogleCloudStorage => "gs",
+        object_store::ObjectStoreScheme::MicrosoftAzure => "az",
+        object_store::ObjectStoreScheme::Http => "http",
+        object_store::ObjectStoreScheme::Memory => "memory",
+        object_store::ObjectStoreScheme::Local => "file",
+        _ => url.scheme(),
+    };
+    Ok(RemoteUri {
+        scheme: scheme.to_string(),
+        bucket,
+        path: percent_decode(path.as_ref()).unwrap_or_else(|| path.to_string()),
+    })
 }
 
 fn percent_decode(s: &str) -> Option<String> {
@@ -102,137 +142,204 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Opens a file for reading (compressed files are refused by name).
+/// Opens a file for reading; `.gz` (gzip, also multi-member) and `.zst` (zstandard) files are
+/// decompressed on the fly.
 pub fn open(path: &Path) -> Result<Box<dyn BufRead + Send>, LoadError> {
     let name = path.to_string_lossy();
     let file = File::open(path).map_err(|e| LoadError::io(&name, e))?;
     let raw = BufReader::with_capacity(1 << 20, file);
-    match path.extension().and_then(|e| e.to_str()) {
-        Some(ext @ ("gz" | "zst")) => Err(LoadError::at(
-            &name,
-            format!("not supported: compressed (.{ext}) load files; decompress them first"),
+    Ok(match compression(path) {
+        Some("gz") => Box::new(BufReader::with_capacity(
+            1 << 20,
+            flate2::bufread::MultiGzDecoder::new(raw),
         )),
-        _ => Ok(Box::new(raw)),
+        Some(_) => Box::new(BufReader::with_capacity(
+            1 << 20,
+            zstd::stream::read::Decoder::with_buffer(raw).map_err(|e| LoadError::io(&name, e))?,
+        )),
+        None => Box::new(raw),
+    })
+}
+
+/// `gz` or `zst` when the file name says it is compressed.
+pub fn compression(path: &Path) -> Option<&'static str> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("gz") => Some("gz"),
+        Some(e) if e.eq_ignore_ascii_case("zst") => Some("zst"),
+        _ => None,
     }
 }
 
-/// One record read from a file, or why it is bad.
+/// The format a file name implies (`.json`, `.ndjson`, `.jsonl`, `.csv`, `.tsv`, `.parquet`, each
+/// optionally followed by `.gz` or `.zst`).
+pub fn format_of_name(path: &Path) -> Option<SourceFormat> {
+    let inner = if compression(path).is_some() {
+        Path::new(path.file_stem()?)
+    } else {
+        path
+    };
+    let ext = inner.extension()?.to_str()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "json" | "ndjson" | "jsonl" => Some(SourceFormat::Json),
+        "csv" | "tsv" => Some(SourceFormat::Csv),
+        "parquet" | "pq" => Some(SourceFormat::Parquet),
+        _ => None,
+    }
+}
+
+/// Newline-aligned chunks of a stream: each chunk ends at a newline (or the end of the stream)
+/// and knows the 1-based number of its first line. Memory is one chunk plus one partial line.
+pub struct LineChunks<R> {
+    reader: R,
+    next_line: u64,
+    target: usize,
+    carry: Vec<u8>,
+    done: bool,
+}
+
+/// One newline-aligned chunk.
+pub struct Chunk {
+    pub first_line: u64,
+    pub bytes: Vec<u8>,
+}
+
+impl<R: Read> LineChunks<R> {
+    pub fn new(reader: R, target: usize) -> Self {
+        LineChunks {
+            reader,
+            next_line: 1,
+            target,
+            carry: Vec::new(),
+            done: false,
+        }
+    }
+}
+
+impl<R: Read> Iterator for LineChunks<R> {
+    type Item = std::io::Result<Chunk>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let mut buf = std::mem::take(&mut self.carry);
+        let mut want = self.target;
+        loop {
+            if buf.len() < want {
+                let need = (want - buf.len()) as u64;
+                match (&mut self.reader).take(need).read_to_end(&mut buf) {
+                    Ok(0) => {
+                        self.done = true;
+                        break;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        self.done = true;
+                        return Some(Err(e));
+                    }
+                }
+                if buf.len() < want {
+                    continue;
+                }
+            }
+            match buf.iter().rposition(|b| *b == b'\n') {
+                Some(pos) => {
+                    self.carry = buf[pos + 1..].to_vec();
+                    buf.truncate(pos + 1);
+                    break;
+                }
+                // One line longer than the chunk: read on.
+                None => want = buf.len() + self.target,
+            }
+        }
+        if buf.is_empty() {
+            return None;
+        }
+        let first_line = self.next_line;
+        self.next_line += buf.iter().filter(|b| **b == b'\n').count() as u64;
+        Some(Ok(Chunk {
+            first_line,
+            bytes: buf,
+        }))
+    }
+}
+
+/// The lines of a chunk with their 1-based numbers, trimmed; blank lines are skipped.
+pub fn lines(chunk: &Chunk) -> impl Iterator<Item = (u64, &[u8])> {
+    chunk
+        .bytes
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .map(|(i, l)| (chunk.first_line + i as u64, trim(l)))
+        .filter(|(_, l)| !l.is_empty())
+}
+
+/// One record of a JSON document, or why it is bad.
 pub enum Record {
     Row(serde_json::Map<String, Value>),
     Bad { reason: String, text: String },
 }
 
-/// Reads every JSON record of a file and hands it to `f` with its line number (for a JSON array
-/// or envelope, the 1-based position of the element). Detects the layout from the first byte:
-/// `[` is a JSON array; with `json_path`, the file is one document whose `json_path` (dotted) is
-/// the array of rows; otherwise newline-delimited JSON.
-pub fn for_each_record(
-    path: &Path,
+/// The rows of one JSON document (a JSON array of rows, or with `json_path` the array at that
+/// dotted path of an envelope), each handed to `f` with its 1-based position in the array.
+pub fn doc_records(
+    name: &str,
+    bytes: &[u8],
     json_path: Option<&str>,
     mut f: impl FnMut(u64, Record) -> Result<(), LoadError>,
-) -> Result<u64, LoadError> {
-    let name = path.to_string_lossy().to_string();
-    let mut reader = open(path)?;
-    let first = loop {
-        let buf = reader.fill_buf().map_err(|e| LoadError::io(&name, e))?;
-        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
-            Some(i) => break Some(buf[i]),
-            None if buf.is_empty() => break None,
-            None => {
-                let n = buf.len();
-                reader.consume(n);
-            }
-        }
-    };
-    let Some(first) = first else {
-        return Ok(0);
-    };
-    if first == b'[' || json_path.is_some() {
-        let mut bytes = Vec::new();
-        reader
-            .read_to_end(&mut bytes)
-            .map_err(|e| LoadError::io(&name, e))?;
-        let size = bytes.len() as u64;
-        let doc: Value = serde_json::from_slice(&bytes).map_err(|e| LoadError {
-            file: name.clone(),
-            line: Some(e.line() as u64),
-            column: Some(e.column() as u64),
-            reason: format!("malformed JSON: {e}"),
-        })?;
-        drop(bytes);
-        let mut node = doc;
-        if let Some(p) = json_path {
-            for part in p.split('.').filter(|s| !s.is_empty()) {
-                node = match node {
-                    Value::Object(mut m) => m.remove(part).ok_or_else(|| {
-                        LoadError::at(&name, format!("json_path `{p}`: no field `{part}`"))
-                    })?,
-                    _ => {
-                        return Err(LoadError::at(
-                            &name,
-                            format!("json_path `{p}`: `{part}` is not inside an object"),
-                        ));
-                    }
-                };
-            }
-        }
-        let items = match node {
-            Value::Array(items) => items,
-            Value::Object(m) => vec![Value::Object(m)],
-            Value::Null => Vec::new(),
-            _ => {
-                return Err(LoadError::at(
-                    &name,
-                    "expected a JSON array (or object) of rows",
-                ));
-            }
-        };
-        for (i, item) in items.into_iter().enumerate() {
-            let rec = match item {
-                Value::Object(m) => Record::Row(m),
-                other => Record::Bad {
-                    reason: "row is not a JSON object".into(),
-                    text: other.to_string(),
-                },
+) -> Result<(), LoadError> {
+    let doc: Value = serde_json::from_slice(bytes).map_err(|e| malformed(name, &e))?;
+    let mut node = doc;
+    if let Some(p) = json_path {
+        for part in p.split('.').filter(|s| !s.is_empty()) {
+            node = match node {
+                Value::Object(mut m) => m.remove(part).ok_or_else(|| {
+                    LoadError::at(name, format!("json_path `{p}`: no field `{part}`"))
+                })?,
+                _ => {
+                    return Err(LoadError::at(
+                        name,
+                        format!("json_path `{p}`: `{part}` is not inside an object"),
+                    ));
+                }
             };
-            f(i as u64 + 1, rec)?;
         }
-        return Ok(size);
     }
-    let mut size = 0u64;
-    let mut line_no = 0u64;
-    let mut line = Vec::with_capacity(4096);
-    loop {
-        line.clear();
-        let n = reader
-            .read_until(b'\n', &mut line)
-            .map_err(|e| LoadError::io(&name, e))?;
-        if n == 0 {
-            break;
+    let items = match node {
+        Value::Array(items) => items,
+        Value::Object(m) => vec![Value::Object(m)],
+        Value::Null => Vec::new(),
+        _ => {
+            return Err(LoadError::at(
+                name,
+                "expected a JSON array (or object) of rows",
+            ));
         }
-        size += n as u64;
-        line_no += 1;
-        let text = trim(&line);
-        if text.is_empty() {
-            continue;
-        }
-        let rec = match serde_json::from_slice::<Value>(text) {
-            Ok(Value::Object(m)) => Record::Row(m),
-            Ok(_) => Record::Bad {
+    };
+    for (i, item) in items.into_iter().enumerate() {
+        let rec = match item {
+            Value::Object(m) => Record::Row(m),
+            other => Record::Bad {
                 reason: "row is not a JSON object".into(),
-                text: String::from_utf8_lossy(text).into_owned(),
-            },
-            Err(e) => Record::Bad {
-                reason: format!("malformed JSON at column {}: {e}", e.column()),
-                text: String::from_utf8_lossy(text).into_owned(),
+                text: other.to_string(),
             },
         };
-        f(line_no, rec)?;
+        f(i as u64 + 1, rec)?;
     }
-    Ok(size)
+    Ok(())
 }
 
-fn trim(b: &[u8]) -> &[u8] {
+/// A malformed-document error with its line and column.
+pub fn malformed(name: &str, e: &serde_json::Error) -> LoadError {
+    LoadError {
+        file: name.to_string(),
+        line: Some(e.line() as u64),
+        column: Some(e.column() as u64),
+        reason: format!("malformed JSON: {e}"),
+    }
+}
+
+pub fn trim(b: &[u8]) -> &[u8] {
     let start = b
         .iter()
         .position(|c| !c.is_ascii_whitespace())
@@ -249,11 +356,50 @@ mod tests {
     use super::*;
 
     #[test]
+    fn chunks_end_at_newlines_and_count_lines() {
+        let text = b"{\"a\":1}\n\n{\"a\":2}\n{\"a\":3}";
+        let chunks: Vec<Chunk> = LineChunks::new(&text[..], 4)
+            .collect::<Result<_, _>>()
+            .expect("reads");
+        let rows: Vec<(u64, String)> = chunks
+            .iter()
+            .flat_map(|c| lines(c).map(|(n, l)| (n, String::from_utf8_lossy(l).into_owned())))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                (1, "{\"a\":1}".to_string()),
+                (3, "{\"a\":2}".to_string()),
+                (4, "{\"a\":3}".to_string())
+            ]
+        );
+        assert!(chunks.iter().all(|c| c.bytes.ends_with(b"\n") || c.bytes.ends_with(b"}")));
+    }
+
+    #[test]
+    fn formats_by_extension() {
+        assert_eq!(format_of_name(Path::new("a.csv.gz")), Some(SourceFormat::Csv));
+        assert_eq!(format_of_name(Path::new("a.ndjson.zst")), Some(SourceFormat::Json));
+        assert_eq!(format_of_name(Path::new("a.parquet")), Some(SourceFormat::Parquet));
+        assert_eq!(format_of_name(Path::new("a.txt")), None);
+    }
+
+    #[test]
     fn object_store_urls_are_refused_by_name() {
         let err = local_path("s3://bucket/key.json").expect_err("refused");
         assert!(err.reason.contains("s3://"), "{}", err.reason);
         let err = local_path("gs://bucket/a/*.json").expect_err("refused");
         assert!(err.reason.contains("gs://"), "{}", err.reason);
+        assert_eq!(
+            remote("gs://bucket/a/*.json").expect("parses"),
+            RemoteUri {
+                scheme: "gs".into(),
+                bucket: "bucket".into(),
+                path: "a/*.json".into()
+            }
+        );
+        assert_eq!(remote("s3://b/k.json.gz").expect("parses").path, "k.json.gz");
+        assert!(remote("s3:///k.json").is_err());
         assert_eq!(
             local_path("file:///tmp/a%20b.json").expect("file url"),
             PathBuf::from("/tmp/a b.json")

@@ -1,15 +1,18 @@
 //! SQL `LOAD DATA` (<https://cloud.google.com/bigquery/docs/reference/standard-sql/load-statements>)
 //! turned into a [`LoadRequest`]; it then runs through the same [`super::load`] as `dap load`.
 //!
-//! Supported options: `format` (`JSON` / `NEWLINE_DELIMITED_JSON`), `uris` (an array of paths,
-//! globs or `file://` URLs), `max_bad_records`, and dap's `json_path` and `source_columns`. Any
-//! other option is refused by name rather than ignored.
+//! Supported options: `format` (`JSON` / `NEWLINE_DELIMITED_JSON`, `CSV`, `PARQUET`, or dap's
+//! `AUTO`), `uris` (an array of paths, globs or `file://` URLs), `max_bad_records`, the CSV options
+//! `skip_leading_rows`, `field_delimiter`, `quote`, `allow_quoted_newlines` and `null_marker`, and
+//! dap's `json_path` and `source_columns`. Any other option is refused by name rather than
+//! ignored.
 
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::Schema;
 use datafusion::sql::sqlparser::ast::{Expr, Value as SqlValue};
 
+use super::csv::CsvOptions;
 use super::{LoadRequest, SourceFormat, WriteMode};
 use crate::engine::script::LoadData;
 use crate::error::{DapError, Result};
@@ -49,6 +52,13 @@ pub fn request(stmt: &LoadData) -> Result<LoadRequest> {
             "max_bad_records" => req.max_bad_records = integer(name, value)?,
             "json_path" => req.json_path = Some(string(name, value)?),
             "source_columns" => req.source_columns = boolean(name, value)?,
+            "skip_leading_rows" => req.csv.skip_leading_rows = Some(integer(name, value)?),
+            "field_delimiter" => {
+                req.csv.field_delimiter = CsvOptions::delimiter(&string(name, value)?)?
+            }
+            "quote" => req.csv.quote = CsvOptions::quote_char(&string(name, value)?)?,
+            "allow_quoted_newlines" => req.csv.allow_quoted_newlines = boolean(name, value)?,
+            "null_marker" => req.csv.null_marker = string(name, value)?,
             other => {
                 return Err(DapError::not_supported(format!("LOAD DATA option {other}")));
             }

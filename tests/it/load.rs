@@ -63,3 +63,73 @@ fn bad_records_go_to_quarantine() {
         "one quarantine file per load with bad records"
     );
 }
+
+#[test]
+fn source_format_auto_csv_flags_and_compressed_files() {
+    let wh = tempfile::tempdir().expect("temp dir");
+    dap(wh.path())
+        .args(["query", "-c", "CREATE SCHEMA raw"])
+        .assert()
+        .success();
+    dap(wh.path())
+        .args([
+            "load",
+            "--source-format",
+            "AUTO",
+            "raw.z",
+            &data("rows.ndjson.gz"),
+            &data("rows.ndjson.zst"),
+        ])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("Loaded 3 rows into raw.z from 2 files"));
+    dap(wh.path())
+        .args([
+            "load",
+            "--source-format",
+            "CSV",
+            "--field-delimiter",
+            "|",
+            "--skip-leading-rows",
+            "1",
+            "--allow-quoted-newlines",
+            "raw.pipe",
+            &data("pipe.csv"),
+        ])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("Loaded 2 rows into raw.pipe"));
+    csv(wh.path(), "SELECT a, LENGTH(b) AS n FROM raw.pipe ORDER BY a").stdout("a,n\n1,1\n2,10\n");
+    dap(wh.path())
+        .args(["load", "--source-format", "AUTO", "raw.x", &data("events.txt")])
+        .assert()
+        .failure();
+}
+
+#[test]
+fn over_max_bad_records_after_batches_were_written_commits_nothing() {
+    let wh = tempfile::tempdir().expect("temp dir");
+    let src = tempfile::tempdir().expect("temp dir");
+    dap(wh.path())
+        .args(["query", "-c", "CREATE SCHEMA raw"])
+        .assert()
+        .success();
+    // A first file of good rows (decoded and streamed to the writer), then a bad record.
+    let mut good = String::new();
+    for i in 0..30_000 {
+        good.push_str(&format!("{{\"id\": {i}, \"v\": \"row {i}\"}}\n"));
+    }
+    std::fs::write(src.path().join("a.ndjson"), &good).expect("write");
+    std::fs::write(src.path().join("b.ndjson"), "{\"id\": 1}\n{oops\n").expect("write");
+    dap(wh.path())
+        .args(["load", "raw.t", &src.path().join("a.ndjson").to_string_lossy()])
+        .assert()
+        .success();
+    dap(wh.path())
+        .args(["load", "raw.t", &src.path().to_string_lossy()])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("b.ndjson:2: malformed JSON"))
+        .stderr(predicates::str::contains("nothing was loaded"));
+    csv(wh.path(), "SELECT COUNT(*) AS n FROM raw.t").stdout("n\n30000\n");
+}
