@@ -386,7 +386,9 @@ fn parse_into(fmt: &str, inp: &mut Input, p: &mut Parsed) -> Option<()> {
         match e {
             'Y' => {
                 inp.skip_ws();
-                p.year = Some(inp.num(5)? as i32)
+                // Directly followed by another element (`%Y%m%d`), the year is 4 digits.
+                let width = if chars.peek() == Some(&'%') { 4 } else { 5 };
+                p.year = Some(inp.num(width)? as i32)
             }
             'C' => {
                 inp.skip_ws();

@@ -16,6 +16,7 @@ pub mod arithmetic;
 pub mod array_elements;
 pub mod array_subscript;
 pub mod cast;
+pub mod cast_format;
 pub mod civil_math;
 pub mod code_points;
 pub mod corr;
@@ -71,6 +72,7 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     all.extend(parse_numeric::scalar_functions());
     all.extend(arithmetic::scalar_functions());
     all.extend(cast::scalar_functions());
+    all.extend(cast_format::scalar_functions());
     all.extend(json_extract::scalar_functions());
     all.extend(json_lax::scalar_functions());
     all.extend(json_build::scalar_functions());
