@@ -185,6 +185,13 @@ fn scalar_text(array: &dyn Array, row: usize) -> Option<String> {
                 frac(us % 1_000_000)
             )
         }
+        DataType::Struct(f) if crate::dialect::functions::range::is_range(f) => {
+            let s = array.as_struct();
+            crate::dialect::functions::range::range_text(
+                scalar_text(s.column(0).as_ref(), row),
+                scalar_text(s.column(1).as_ref(), row),
+            )
+        }
         DataType::List(_)
         | DataType::LargeList(_)
         | DataType::FixedSizeList(_, _)
@@ -212,6 +219,11 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 fn is_nested(dt: &DataType) -> bool {
+    if let DataType::Struct(f) = dt
+        && crate::dialect::functions::range::is_range(f)
+    {
+        return false;
+    }
     matches!(
         dt,
         DataType::List(_)
@@ -264,7 +276,7 @@ pub fn write_json(out: &mut String, array: &dyn Array, row: usize) {
             }
             out.push(']');
         }
-        DataType::Struct(fields) => {
+        DataType::Struct(fields) if !crate::dialect::functions::range::is_range(fields) => {
             let s = array.as_struct();
             out.push('{');
             for (i, f) in fields.iter().enumerate() {

@@ -37,6 +37,7 @@ pub mod math;
 pub mod normalize;
 pub mod numeric_format;
 pub mod parse_numeric;
+pub mod range;
 pub mod regexp;
 pub mod row_fn;
 pub mod rowwise;
@@ -80,6 +81,7 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     all.extend(array_elements::scalar_functions());
     all.extend(array_subscript::scalar_functions());
     all.extend(generate::scalar_functions());
+    all.extend(range::scalar_functions());
     all
 }
 
