@@ -17,6 +17,17 @@ fn frac(micros: i64) -> String {
     }
 }
 
+/// An INTERVAL's fractional seconds: 3 or 6 digits, none when zero.
+fn interval_frac(micros: i64) -> String {
+    if micros == 0 {
+        String::new()
+    } else if micros % 1000 == 0 {
+        format!(".{:03}", micros / 1000)
+    } else {
+        format!(".{micros:06}")
+    }
+}
+
 fn datetime_text(us: i64, sep: char) -> Option<String> {
     let dt = chrono::DateTime::from_timestamp_micros(us)?.naive_utc();
     let sub = us.rem_euclid(1_000_000);
@@ -182,7 +193,7 @@ fn scalar_text(array: &dyn Array, row: usize) -> Option<String> {
                 secs / 3600,
                 secs / 60 % 60,
                 secs % 60,
-                frac(us % 1_000_000)
+                interval_frac(us % 1_000_000)
             )
         }
         DataType::Struct(f) if crate::dialect::functions::range::is_range(f) => {

@@ -105,6 +105,7 @@ pub fn expr_planners() -> Vec<Arc<dyn ExprPlanner>> {
     #[allow(unused_mut)]
     let mut all: Vec<Arc<dyn ExprPlanner>> = Vec::new();
     all.push(Arc::new(strings::SubstrPlanner));
+    all.extend(interval::expr_planners());
     all.extend(arithmetic::expr_planners());
     all.push(Arc::new(json_extract::JsonPlanner));
     all.extend(array_subscript::expr_planners());
