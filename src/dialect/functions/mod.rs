@@ -15,6 +15,7 @@
 pub mod arithmetic;
 pub mod array_elements;
 pub mod array_subscript;
+pub mod bucket;
 pub mod cast;
 pub mod cast_format;
 pub mod civil_math;
@@ -56,12 +57,7 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     #[allow(unused_mut)]
     let mut all: Vec<Arc<ScalarUDF>> = Vec::new();
     all.extend(civil_math::scalar_functions());
-    // STRING(timestamp) is not registered yet: `string` is STRING(json) (json_lax).
-    all.extend(
-        format_elements::scalar_functions()
-            .into_iter()
-            .filter(|f| f.name() != "string"),
-    );
+    all.extend(format_elements::scalar_functions());
     all.extend(interval::scalar_functions());
     all.extend(strings::scalar_functions());
     all.extend(code_points::scalar_functions());
@@ -82,6 +78,7 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     all.extend(array_subscript::scalar_functions());
     all.extend(generate::scalar_functions());
     all.extend(range::scalar_functions());
+    all.extend(bucket::scalar_functions());
     all
 }
 
