@@ -38,6 +38,7 @@ pub mod math;
 pub mod normalize;
 pub mod numeric_format;
 pub mod parse_numeric;
+pub mod percentile;
 pub mod range;
 pub mod regexp;
 pub mod row_fn;
@@ -87,6 +88,7 @@ pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
     #[allow(unused_mut)]
     let mut all: Vec<Arc<AggregateUDF>> = Vec::new();
     all.extend(corr::aggregate_functions());
+    all.extend(percentile::aggregate_functions());
     all
 }
 
