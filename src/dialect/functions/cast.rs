@@ -7,7 +7,8 @@
 //!   error. NUMERIC/BIGNUMERIC → INT64 rounds half away from zero too (Arrow truncates).
 //! - FLOAT64 → STRING uses BigQuery's text form (`1e+20`, `inf`, `-inf`, `nan`, `-0`); NUMERIC →
 //!   STRING drops trailing zeros; BYTES → STRING requires valid UTF-8.
-//! - INTERVAL → STRING is BigQuery's `Y-M D H:M:S[.F]` form.
+//! - INTERVAL → STRING is BigQuery's `Y-M D H:M:S[.F]` form; STRING → INTERVAL reads it (and
+//!   ISO 8601 durations) with `interval.rs`.
 //! - DATETIME/TIMESTAMP literals with a one-digit hour (`TIMESTAMP '2016-10-18 2:51:45'`) are
 //!   rewritten to their canonical text, which Arrow parses.
 //!
@@ -68,6 +69,7 @@ impl VisitorMut for Casts {
             let name = match data_type {
                 SqlType::Int64 | SqlType::BigInt(None) | SqlType::Integer(None) => CAST_INT64,
                 SqlType::String(None) => CAST_STRING,
+                SqlType::Interval { .. } => super::interval::CAST_INTERVAL,
                 _ => return ControlFlow::Continue(()),
             };
             let name = match kind {

@@ -27,6 +27,7 @@ const US_PER_DAY: i64 = 86_400_000_000;
 pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     vec![
         row_udf(INTERVAL_MUL, ret_interval, interval_mul),
+        row_udf(CAST_INTERVAL, ret_interval, cast_interval),
         row_udf(INTERVAL_DIV, ret_interval, interval_div),
         row_udf(INSTANT_DIFF, ret_interval, instant_diff),
         row_udf("make_interval", ret_interval, make_interval),
@@ -117,6 +118,8 @@ pub fn extract(p: Part, i: IntervalMonthDayNano) -> Result<ScalarValue> {
 }
 
 const INTERVAL_MUL: &str = "$bq_interval_mul";
+/// `CAST(x AS INTERVAL)`, called by `cast.rs`.
+pub const CAST_INTERVAL: &str = "$bq_cast_interval";
 const INTERVAL_DIV: &str = "$bq_interval_div";
 const INSTANT_DIFF: &str = "$bq_instant_diff";
 
@@ -226,4 +229,155 @@ fn instant_diff(a: &[ScalarValue]) -> Result<ScalarValue> {
             _ => Err(not_supported("this date/time subtraction")),
         },
     }
+}
+
+fn cast_interval(a: &[ScalarValue]) -> Result<ScalarValue> {
+    match a.first() {
+        Some(v @ ScalarValue::IntervalMonthDayNano(_)) => Ok(v.clone()),
+        Some(ScalarValue::Utf8(Some(s)))
+        | Some(ScalarValue::LargeUtf8(Some(s)))
+        | Some(ScalarValue::Utf8View(Some(s))) => {
+            let (m, d, us) = parse_interval_text(s)
+                .ok_or_else(|| bq_error(format!("Invalid INTERVAL value '{s}'")))?;
+            check_interval(m, d, us)
+        }
+        Some(other) => Err(not_supported(format!(
+            "CAST of {} AS INTERVAL",
+            other.data_type()
+        ))),
+        None => Err(not_supported("CAST AS INTERVAL without a value")),
+    }
+}
+
+/// BigQuery's INTERVAL text: `Y-M D H:M:S[.F]`, `Y-M`, `D H:M:S[.F]`, `H:M:S[.F]` (each part
+/// with its own sign), or ISO 8601 `P[nY][nM][nW][nD][T[nH][nM][n[.,]nS]]`.
+/// Returns (months, days, microseconds).
+pub fn parse_interval_text(s: &str) -> Option<(i64, i64, i64)> {
+    let t = s.trim();
+    if let Some(iso) = t.strip_prefix('P').or_else(|| t.strip_prefix('p')) {
+        return parse_iso_interval(iso);
+    }
+    let parts: Vec<&str> = t.split_whitespace().collect();
+    match parts.as_slice() {
+        [ym, d, hms] => Some((parse_ym(ym)?, signed(d)?, parse_hms(hms)?)),
+        [d, hms] if hms.contains(':') => Some((0, signed(d)?, parse_hms(hms)?)),
+        [one] if one.matches(':').count() == 2 => Some((0, 0, parse_hms(one)?)),
+        [one] if one.trim_start_matches('-').contains('-') => Some((parse_ym(one)?, 0, 0)),
+        _ => None,
+    }
+}
+
+fn signed(s: &str) -> Option<i64> {
+    let (neg, body) = match s.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let v: i64 = body.parse().ok()?;
+    Some(if neg { -v } else { v })
+}
+
+fn parse_ym(s: &str) -> Option<i64> {
+    let (neg, body) = match s.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, s),
+    };
+    let (y, m) = body.split_once('-')?;
+    let (y, m) = (signed(y)?, signed(m)?);
+    if y < 0 || m < 0 || m > 11 {
+        return None;
+    }
+    let months = y * 12 + m;
+    Some(if neg { -months } else { months })
+}
+
+fn parse_hms(s: &str) -> Option<i64> {
+    let (neg, body) = match s.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, s),
+    };
+    let mut it = body.split(':');
+    let (h, m, sec) = (it.next()?, it.next()?, it.next()?);
+    if it.next().is_some() {
+        return None;
+    }
+    let (h, m) = (signed(h)?, signed(m)?);
+    let (whole, frac) = match sec.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (sec, ""),
+    };
+    if h < 0 || !(0..60).contains(&m) || frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let secs = signed(whole)?;
+    if !(0..60).contains(&secs) {
+        return None;
+    }
+    let frac_us: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<6}").parse().ok()?
+    };
+    let us = h
+        .checked_mul(3_600_000_000)?
+        .checked_add(m * 60_000_000 + secs * 1_000_000 + frac_us)?;
+    Some(if neg { -us } else { us })
+}
+
+fn parse_iso_interval(s: &str) -> Option<(i64, i64, i64)> {
+    let (date, time) = match s.split_once(['T', 't']) {
+        Some((d, t)) => (d, Some(t)),
+        None => (s, None),
+    };
+    let (mut months, mut days, mut us) = (0i64, 0i64, 0i64);
+    let mut rest = date;
+    while !rest.is_empty() {
+        let end = rest.find(|c: char| c.is_ascii_alphabetic())?;
+        let n = signed(&rest[..end])?;
+        match rest.as_bytes()[end].to_ascii_uppercase() {
+            b'Y' => months = months.checked_add(n.checked_mul(12)?)?,
+            b'M' => months = months.checked_add(n)?,
+            b'W' => days = days.checked_add(n.checked_mul(7)?)?,
+            b'D' => days = days.checked_add(n)?,
+            _ => return None,
+        }
+        rest = &rest[end + 1..];
+    }
+    if let Some(time) = time {
+        if time.is_empty() {
+            return None;
+        }
+        let mut rest = time;
+        while !rest.is_empty() {
+            let end = rest.find(|c: char| c.is_ascii_alphabetic())?;
+            let num = &rest[..end];
+            match rest.as_bytes()[end].to_ascii_uppercase() {
+                b'H' => us = us.checked_add(signed(num)?.checked_mul(3_600_000_000)?)?,
+                b'M' => us = us.checked_add(signed(num)?.checked_mul(60_000_000)?)?,
+                b'S' => {
+                    let (whole, frac) = match num.split_once(['.', ',']) {
+                        Some((w, f)) => (w, f),
+                        None => (num, ""),
+                    };
+                    if frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+                        return None;
+                    }
+                    let w = signed(whole)?;
+                    let f: i64 = if frac.is_empty() {
+                        0
+                    } else {
+                        format!("{frac:0<6}").parse().ok()?
+                    };
+                    let f = if whole.starts_with('-') { -f } else { f };
+                    us = us.checked_add(w.checked_mul(1_000_000)?.checked_add(f)?)?;
+                }
+                _ => return None,
+            }
+            rest = &rest[end + 1..];
+        }
+    }
+    Some((months, days, us))
 }
