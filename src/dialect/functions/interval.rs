@@ -286,7 +286,7 @@ fn parse_ym(s: &str) -> Option<i64> {
     };
     let (y, m) = body.split_once('-')?;
     let (y, m) = (signed(y)?, signed(m)?);
-    if y < 0 || m < 0 || m > 11 {
+    if y < 0 || !(0..=11).contains(&m) {
         return None;
     }
     let months = y * 12 + m;
