@@ -5,7 +5,8 @@
 //!   NOT NULL))` (NULL arrays are skipped; LIMIT counts arrays).
 //! - `STRING_AGG(x)` gets BigQuery's default delimiter `","`; with `LIMIT n` it becomes
 //!   `ARRAY_TO_STRING(ARRAY_SLICE(ARRAY_AGG(x ...) FILTER (WHERE x IS NOT NULL), 0, n - 1), d)`.
-//! - `PERCENTILE_CONT` / `PERCENTILE_DISC` with RESPECT NULLS are refused (not emulated yet).
+//! - `PERCENTILE_CONT` / `PERCENTILE_DISC` with RESPECT NULLS call their RESPECT NULLS twins
+//!   (`functions/percentile.rs`).
 //! - `STRING_AGG(DISTINCT x, d)` without ORDER BY is refused: BigQuery's documented result keeps
 //!   first-occurrence order, which DataFusion's hash-based DISTINCT does not.
 //!
@@ -134,10 +135,16 @@ impl VisitorMut for Aggregates {
         }
         match name.as_str() {
             "percentile_cont" | "percentile_disc" if respect_nulls => {
-                return ControlFlow::Break(format!(
-                    "{} with RESPECT NULLS",
-                    name.to_ascii_uppercase()
-                ));
+                // functions/percentile.rs
+                let mut g = f.clone();
+                let twin = format!("${name}_respect_nulls");
+                g.name = ObjectName::from(vec![Ident::with_quote('"', twin)]);
+                g.null_treatment = None;
+                if let FunctionArguments::List(l) = &mut g.args {
+                    l.clauses
+                        .retain(|c| !matches!(c, FunctionArgumentClause::IgnoreOrRespectNulls(_)));
+                }
+                *expr = Expr::Function(g);
             }
             "array_agg" if has_limit && f.over.is_none() => {
                 let mut agg = f.clone();

@@ -213,14 +213,16 @@ impl VisitorMut for Rewrite {
                 };
                 match range_interval(&s, &field_text(lead), &field_text(last)) {
                     Some((m, d, us)) => {
-                        let e = Parser::new(&BigQueryDialect {})
-                            .try_with_sql(&format!(
-                                "INTERVAL '{m} months {d} days {us} microseconds'"
-                            ))
-                            .and_then(|mut p| p.parse_expr());
-                        if let Ok(e) = e {
-                            *expr = e;
-                        }
+                        // Built directly: the BigQuery dialect's parser requires a qualifier.
+                        *expr = Expr::Interval(datafusion::sql::sqlparser::ast::Interval {
+                            value: Box::new(Expr::value(Value::SingleQuotedString(format!(
+                                "{m} months {d} days {us} microseconds"
+                            )))),
+                            leading_field: None,
+                            leading_precision: None,
+                            last_field: None,
+                            fractional_seconds_precision: None,
+                        });
                     }
                     None => {
                         self.error =

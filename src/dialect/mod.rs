@@ -35,6 +35,7 @@ use crate::error::Result;
 pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
     naming::name_anonymous_columns(stmt);
     functions::cast::rewrite_casts(stmt);
+    functions::cast_format::rewrite_cast_formats(stmt);
     json_syntax::rewrite_json_syntax(stmt)?;
     datetime_syntax::rewrite_datetime_syntax(stmt)?;
     casts::map_cast_types(stmt);

@@ -17,6 +17,17 @@ fn frac(micros: i64) -> String {
     }
 }
 
+/// An INTERVAL's fractional seconds: 3 or 6 digits, none when zero.
+fn interval_frac(micros: i64) -> String {
+    if micros == 0 {
+        String::new()
+    } else if micros % 1000 == 0 {
+        format!(".{:03}", micros / 1000)
+    } else {
+        format!(".{micros:06}")
+    }
+}
+
 fn datetime_text(us: i64, sep: char) -> Option<String> {
     let dt = chrono::DateTime::from_timestamp_micros(us)?.naive_utc();
     let sub = us.rem_euclid(1_000_000);
@@ -182,7 +193,14 @@ fn scalar_text(array: &dyn Array, row: usize) -> Option<String> {
                 secs / 3600,
                 secs / 60 % 60,
                 secs % 60,
-                frac(us % 1_000_000)
+                interval_frac(us % 1_000_000)
+            )
+        }
+        DataType::Struct(f) if crate::dialect::functions::range::is_range(f) => {
+            let s = array.as_struct();
+            crate::dialect::functions::range::range_text(
+                scalar_text(s.column(0).as_ref(), row),
+                scalar_text(s.column(1).as_ref(), row),
             )
         }
         DataType::List(_)
@@ -212,6 +230,11 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 fn is_nested(dt: &DataType) -> bool {
+    if let DataType::Struct(f) = dt
+        && crate::dialect::functions::range::is_range(f)
+    {
+        return false;
+    }
     matches!(
         dt,
         DataType::List(_)
@@ -264,7 +287,7 @@ pub fn write_json(out: &mut String, array: &dyn Array, row: usize) {
             }
             out.push(']');
         }
-        DataType::Struct(fields) => {
+        DataType::Struct(fields) if !crate::dialect::functions::range::is_range(fields) => {
             let s = array.as_struct();
             out.push('{');
             for (i, f) in fields.iter().enumerate() {

@@ -7,7 +7,10 @@
 //!   error. NUMERIC/BIGNUMERIC → INT64 rounds half away from zero too (Arrow truncates).
 //! - FLOAT64 → STRING uses BigQuery's text form (`1e+20`, `inf`, `-inf`, `nan`, `-0`); NUMERIC →
 //!   STRING drops trailing zeros; BYTES → STRING requires valid UTF-8.
-//! - INTERVAL → STRING is `not supported` (BigQuery's `Y-M D H:M:S` form is not produced).
+//! - INTERVAL → STRING is BigQuery's `Y-M D H:M:S[.F]` form; STRING → INTERVAL reads it (and
+//!   ISO 8601 durations) with `interval.rs`.
+//! - DATETIME/TIMESTAMP literals with a one-digit hour (`TIMESTAMP '2016-10-18 2:51:45'`) are
+//!   rewritten to their canonical text, which Arrow parses.
 //!
 //! [`rewrite_casts`] turns such casts into calls of `$bq_cast_int64` / `$bq_cast_string` (and
 //! `SAFE_CAST` into their `SAFE.` twins) before [`crate::dialect::casts::map_cast_types`] runs.
@@ -25,7 +28,8 @@ use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::ScalarUDF;
 use datafusion::sql::sqlparser::ast::{
     CastKind, DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArgumentList, FunctionArguments, Ident, ObjectName, Statement, VisitMut, VisitorMut,
+    FunctionArgumentList, FunctionArguments, Ident, ObjectName, Statement, Value, VisitMut,
+    VisitorMut,
 };
 
 use super::safe::safe_name;
@@ -46,6 +50,14 @@ impl VisitorMut for Casts {
     type Break = ();
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        if let Expr::TypedString(ts) = expr
+            && matches!(ts.data_type, SqlType::Datetime(_) | SqlType::Timestamp(..))
+            && let Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) = &ts.value.value
+            && let Some(canonical) = canonical_datetime_literal(s, &ts.data_type)
+        {
+            ts.value.value = Value::SingleQuotedString(canonical);
+            return ControlFlow::Continue(());
+        }
         if let Expr::Cast {
             kind,
             expr: inner,
@@ -57,6 +69,7 @@ impl VisitorMut for Casts {
             let name = match data_type {
                 SqlType::Int64 | SqlType::BigInt(None) | SqlType::Integer(None) => CAST_INT64,
                 SqlType::String(None) => CAST_STRING,
+                SqlType::Interval { .. } => super::interval::CAST_INTERVAL,
                 _ => return ControlFlow::Continue(()),
             };
             let name = match kind {
@@ -71,6 +84,31 @@ impl VisitorMut for Casts {
             *expr = call(&name, arg);
         }
         ControlFlow::Continue(())
+    }
+}
+
+/// DATETIME/TIMESTAMP literals with a one-digit hour (`'2016-10-18 2:51:45'`, which BigQuery
+/// accepts and Arrow does not) in their canonical form; `None` when the literal needs no change
+/// or is not valid (DataFusion then reports it).
+fn canonical_datetime_literal(s: &str, ty: &SqlType) -> Option<String> {
+    let colon = s.find(':')?;
+    let before = &s[..colon];
+    let hour_start = before.rfind([' ', 'T', 't']).map(|i| i + 1)?;
+    if colon - hour_start != 1 {
+        return None;
+    }
+    let kind = match ty {
+        SqlType::Datetime(_) => super::temporal::Kind::Datetime,
+        _ => super::temporal::Kind::Timestamp,
+    };
+    match super::temporal::parse_literal(s, kind).ok()? {
+        super::temporal::Civil::Datetime(dt) => {
+            Some(dt.format("%Y-%m-%d %H:%M:%S%.6f").to_string())
+        }
+        super::temporal::Civil::Timestamp(t) => {
+            Some(t.format("%Y-%m-%d %H:%M:%S%.6f+00:00").to_string())
+        }
+        _ => None,
     }
 }
 
@@ -279,9 +317,14 @@ fn to_string(a: &ArrayRef) -> Result<ArrayRef> {
         | DataType::Utf8View
         | DataType::Null
         | DataType::Date32 => return Ok(cast(a, &DataType::Utf8)?),
+        DataType::Interval(datafusion::arrow::datatypes::IntervalUnit::MonthDayNano) => {
+            for row in 0..a.len() {
+                out.append_option(crate::output::value::text(a.as_ref(), row));
+            }
+        }
         other => {
             // Dates, times and timestamps keep DataFusion's cast until the date/time casts
-            // land; intervals and nested types have no faithful text form here.
+            // land; nested types have no faithful text form here.
             if matches!(
                 other,
                 DataType::Timestamp(..) | DataType::Time64(_) | DataType::Time32(_)

@@ -30,9 +30,6 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
         row_udf("parse_timestamp", ret_timestamp, |a| {
             parse_fn(a, Kind::Timestamp)
         }),
-        // STRING(timestamp[, zone]); other argument types are not this function's (JSON's STRING
-        // is combined with it by the lead).
-        row_udf("string", ret_string, string_fn),
     ]
 }
 
@@ -89,9 +86,10 @@ fn format_fn(a: &[ScalarValue], kind: Kind) -> Result<ScalarValue> {
     Ok(ScalarValue::Utf8(Some(format(&fmt, &value)?)))
 }
 
-fn string_fn(a: &[ScalarValue]) -> Result<ScalarValue> {
-    let Some(v @ ScalarValue::TimestampMicrosecond(_, Some(_))) = a.first() else {
-        return Err(not_supported("STRING of this argument type"));
+/// STRING(timestamp[, zone]), called by the one `string` function (`json_lax`).
+pub fn string_of_timestamp(a: &[ScalarValue]) -> Result<ScalarValue> {
+    let Some(v) = a.first() else {
+        return Err(not_supported("STRING without arguments"));
     };
     let Civil::Timestamp(t) = civil(v, Kind::Timestamp)? else {
         return Err(not_supported("STRING of this argument type"));
@@ -386,7 +384,9 @@ fn parse_into(fmt: &str, inp: &mut Input, p: &mut Parsed) -> Option<()> {
         match e {
             'Y' => {
                 inp.skip_ws();
-                p.year = Some(inp.num(5)? as i32)
+                // Directly followed by another element (`%Y%m%d`), the year is 4 digits.
+                let width = if chars.peek() == Some(&'%') { 4 } else { 5 };
+                p.year = Some(inp.num(width)? as i32)
             }
             'C' => {
                 inp.skip_ws();

@@ -2,8 +2,8 @@
 //! JSON value has another type) and the lax LAX_BOOL, LAX_INT64, LAX_FLOAT64 and LAX_STRING
 //! (NULL when no conversion applies).
 //!
-//! STRING here only accepts JSON; STRING of a TIMESTAMP is another family's, so a non-JSON
-//! argument is `not supported` until both are one function.
+//! STRING is one function for JSON and for TIMESTAMP (`STRING(ts[, zone])`, evaluated by
+//! `format_elements`); other argument types are `not supported`.
 //!
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/json_functions#bool_for_json>,
 //! <https://cloud.google.com/bigquery/docs/reference/standard-sql/json_functions#lax_int64>.
@@ -101,6 +101,25 @@ fn strict_float64(args: &[Arg]) -> Result<Out> {
 }
 
 fn strict_string(args: &[Arg]) -> Result<Out> {
+    if args.first().is_some_and(|a| {
+        matches!(
+            a.array.data_type(),
+            datafusion::arrow::datatypes::DataType::Timestamp(_, Some(_))
+        )
+    }) {
+        // STRING(timestamp[, time_zone]) is format_elements' STRING.
+        let vals = args
+            .iter()
+            .map(|a| datafusion::common::ScalarValue::try_from_array(a.array, a.row))
+            .collect::<Result<Vec<_>>>()?;
+        if vals.iter().any(|v| v.is_null()) {
+            return Ok(Out::Null);
+        }
+        return match super::format_elements::string_of_timestamp(&vals)? {
+            datafusion::common::ScalarValue::Utf8(Some(s)) => Ok(Out::Str(s)),
+            _ => Ok(Out::Null),
+        };
+    }
     Ok(match json_arg(args, "STRING")? {
         None => Out::Null,
         Some(Json::Str(s)) => Out::Str(s),

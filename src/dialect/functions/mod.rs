@@ -15,7 +15,9 @@
 pub mod arithmetic;
 pub mod array_elements;
 pub mod array_subscript;
+pub mod bucket;
 pub mod cast;
+pub mod cast_format;
 pub mod civil_math;
 pub mod code_points;
 pub mod corr;
@@ -36,6 +38,8 @@ pub mod math;
 pub mod normalize;
 pub mod numeric_format;
 pub mod parse_numeric;
+pub mod percentile;
+pub mod range;
 pub mod regexp;
 pub mod row_fn;
 pub mod rowwise;
@@ -54,12 +58,7 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     #[allow(unused_mut)]
     let mut all: Vec<Arc<ScalarUDF>> = Vec::new();
     all.extend(civil_math::scalar_functions());
-    // STRING(timestamp) is not registered yet: `string` is STRING(json) (json_lax).
-    all.extend(
-        format_elements::scalar_functions()
-            .into_iter()
-            .filter(|f| f.name() != "string"),
-    );
+    all.extend(format_elements::scalar_functions());
     all.extend(interval::scalar_functions());
     all.extend(strings::scalar_functions());
     all.extend(code_points::scalar_functions());
@@ -71,6 +70,7 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     all.extend(parse_numeric::scalar_functions());
     all.extend(arithmetic::scalar_functions());
     all.extend(cast::scalar_functions());
+    all.extend(cast_format::scalar_functions());
     all.extend(json_extract::scalar_functions());
     all.extend(json_lax::scalar_functions());
     all.extend(json_build::scalar_functions());
@@ -78,6 +78,8 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     all.extend(array_elements::scalar_functions());
     all.extend(array_subscript::scalar_functions());
     all.extend(generate::scalar_functions());
+    all.extend(range::scalar_functions());
+    all.extend(bucket::scalar_functions());
     all
 }
 
@@ -86,6 +88,7 @@ pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
     #[allow(unused_mut)]
     let mut all: Vec<Arc<AggregateUDF>> = Vec::new();
     all.extend(corr::aggregate_functions());
+    all.extend(percentile::aggregate_functions());
     all
 }
 
@@ -101,6 +104,7 @@ pub fn expr_planners() -> Vec<Arc<dyn ExprPlanner>> {
     #[allow(unused_mut)]
     let mut all: Vec<Arc<dyn ExprPlanner>> = Vec::new();
     all.push(Arc::new(strings::SubstrPlanner));
+    all.extend(interval::expr_planners());
     all.extend(arithmetic::expr_planners());
     all.push(Arc::new(json_extract::JsonPlanner));
     all.extend(array_subscript::expr_planners());
