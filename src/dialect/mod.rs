@@ -22,6 +22,7 @@ pub mod subscripts;
 pub mod tokens;
 pub mod types;
 pub mod unnest;
+pub mod union_order;
 
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::SessionConfig;
@@ -105,6 +106,6 @@ impl BigQueryFeatures for SessionStateBuilder {
         let mut ours = functions::expr_planners();
         ours.append(planners);
         *planners = ours;
-        builder
+        builder.with_physical_optimizer_rule(std::sync::Arc::new(union_order::OrderedUnion))
     }
 }
