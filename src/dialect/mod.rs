@@ -17,6 +17,7 @@ pub mod json_syntax;
 pub mod like_any;
 pub mod literals;
 pub mod naming;
+pub mod pipe;
 pub mod struct_literals;
 pub mod subscripts;
 pub mod tokens;

@@ -10,6 +10,7 @@ use super::functions::safe::safe_name;
 pub fn rewrite_tokens(tokens: &mut Vec<TokenWithSpan>) {
     safe_prefix(tokens);
     super::array_literals::typed_array_literals(tokens);
+    super::pipe::rewrite_pipes(tokens);
 }
 
 /// `SAFE.F(` becomes one quoted identifier `"safe.f"` followed by `(`, so that even functions
