@@ -6,6 +6,7 @@
 
 pub mod aggregates;
 pub mod array_literals;
+pub mod array_subquery;
 pub mod case;
 pub mod casts;
 pub mod conditional;
@@ -34,6 +35,7 @@ use crate::error::Result;
 /// BigQuery's AST rewrites, applied to every statement after dap resolved its table names and
 /// before DataFusion plans it. Order matters: each step sees the output of the previous one.
 pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
+    array_subquery::rewrite_array_subqueries(stmt)?;
     naming::name_anonymous_columns(stmt);
     functions::cast::rewrite_casts(stmt);
     json_syntax::rewrite_json_syntax(stmt)?;

@@ -13,7 +13,9 @@
 //! buffer. Round-robin repartitions inside a union's inputs and on the path above it are
 //! removed, since they would shuffle the order again (they only exist for parallelism; hash
 //! repartitions, needed for correctness, stay and keep the order of their single input within
-//! each output partition). Plans without a `UNION` are returned unchanged.
+//! each output partition). Sorts are then enforced again (DataFusion's `ensure_sorting` step), since
+//! a sort-preserving merge above a union may have relied on each branch being sorted. Plans
+//! without a `UNION` are returned unchanged.
 //!
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/query-syntax#union>.
 
@@ -27,6 +29,7 @@ use datafusion::common::{internal_err, Result};
 use datafusion::execution::TaskContext;
 use datafusion::physical_expr::{EquivalenceProperties, Partitioning, PhysicalExpr};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_optimizer::enforce_sorting::{PlanWithCorrespondingSort, ensure_sorting};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -52,7 +55,7 @@ impl PhysicalOptimizerRule for OrderedUnion {
         if !contains_unordered_union(&plan)? {
             return Ok(plan);
         }
-        plan.transform_up(|node| {
+        let plan = plan.transform_up(|node| {
             if let Some(union) = node.downcast_ref::<UnionExec>() {
                 if union.properties().output_ordering().is_none() {
                     let inputs = union
@@ -69,7 +72,17 @@ impl PhysicalOptimizerRule for OrderedUnion {
             }
             Ok(Transformed::no(node))
         })
-        .map(|t| t.data)
+        .map(|t| t.data)?;
+        // A sort-preserving merge (or window, ...) above the union relied on each branch being
+        // sorted; the concatenation is not, so sorts are added back where needed.
+        let plan = PlanWithCorrespondingSort::new_default(plan)
+            .transform_up(ensure_sorting)?
+            .data
+            .plan;
+        if std::env::var_os("DAP_DEBUG_PLAN").is_some() {
+            eprintln!("{}", datafusion::physical_plan::displayable(plan.as_ref()).indent(true));
+        }
+        Ok(plan)
     }
 
     fn name(&self) -> &str {

@@ -53,7 +53,7 @@ pub fn write(
                     }
                     buf.push_str(&serde_json::Value::String(name.to_string()).to_string());
                     buf.push(':');
-                    value::write_result_json(&mut buf, b.column(c).as_ref(), r);
+                    value::write_json(&mut buf, b.column(c).as_ref(), r);
                 }
                 buf.push('}');
                 if !json {
@@ -74,7 +74,7 @@ pub fn write(
             w.write_record(&names)?;
             for (b, r) in rows() {
                 let rec: Vec<String> = (0..names.len())
-                    .map(|c| value::result_text(b.column(c).as_ref(), r).unwrap_or_default())
+                    .map(|c| value::text(b.column(c).as_ref(), r).unwrap_or_default())
                     .collect();
                 w.write_record(&rec)?;
             }
@@ -90,7 +90,7 @@ pub fn write(
             t.set_header(names.clone());
             for (b, r) in rows() {
                 t.add_row((0..names.len()).map(|c| {
-                    value::result_text(b.column(c).as_ref(), r).unwrap_or_else(|| "NULL".into())
+                    value::text(b.column(c).as_ref(), r).unwrap_or_else(|| "NULL".into())
                 }));
             }
             writeln!(out, "{t}")?;

@@ -226,32 +226,6 @@ fn is_jsonish_number(dt: &DataType) -> bool {
     dt.is_integer()
 }
 
-fn is_list(dt: &DataType) -> bool {
-    matches!(
-        dt,
-        DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _)
-    )
-}
-
-/// Like [`write_json`] for a cell of a query result: BigQuery returns a NULL ARRAY column as an
-/// empty ARRAY (<https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types#array_nulls>).
-pub fn write_result_json(out: &mut String, array: &dyn Array, row: usize) {
-    if is_list(array.data_type()) && array.is_null(row) {
-        out.push_str("[]");
-    } else {
-        write_json(out, array, row);
-    }
-}
-
-/// Like [`text`] for a cell of a query result (a NULL ARRAY column reads `[]`).
-pub fn result_text(array: &dyn Array, row: usize) -> Option<String> {
-    if is_list(array.data_type()) && array.is_null(row) {
-        Some("[]".into())
-    } else {
-        text(array, row)
-    }
-}
-
 /// Appends the JSON encoding of one cell.
 pub fn write_json(out: &mut String, array: &dyn Array, row: usize) {
     if null_at(array, row) {
