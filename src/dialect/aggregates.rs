@@ -92,6 +92,69 @@ fn array_agg_skipping_nulls(f: &Function, arg: Expr) -> Expr {
     Expr::Function(agg)
 }
 
+/// `ARRAY_AGG(DISTINCT x ...)` / `STRING_AGG(DISTINCT x, d ...)` without ORDER BY keep each value's
+/// first occurrence in input order (`ARRAY_DISTINCT(ARRAY_AGG(x))`); with `ORDER BY x DESC` they
+/// are aggregated ascending and reversed (DataFusion sorts DISTINCT aggregates ascending only).
+/// LIMIT applies to the distinct values. `None`: the call has a shape this does not handle.
+fn distinct_in_order(
+    f: &Function,
+    name: &str,
+    descending: bool,
+) -> std::result::Result<Option<Expr>, String> {
+    let Some(arg) = first_arg(f) else {
+        return Ok(None);
+    };
+    let mut agg = f.clone();
+    let limit = take_limit(&mut agg);
+    let FunctionArguments::List(list) = &mut agg.args else {
+        return Ok(None);
+    };
+    let delimiter = match list.args.get(1) {
+        Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(e))) => e.clone(),
+        Some(_) => return Ok(None),
+        None => Expr::value(Value::SingleQuotedString(",".into())),
+    };
+    if descending {
+        let order = list.clauses.iter_mut().find_map(|c| match c {
+            FunctionArgumentClause::OrderBy(items) => Some(items),
+            _ => None,
+        });
+        match order {
+            Some(items) if items.len() == 1 => {
+                items[0].options.asc = None;
+                items[0].options.nulls_first = None;
+            }
+            _ => {
+                return Err(format!(
+                    "{}(DISTINCT ... ORDER BY ... DESC) with several ORDER BY keys",
+                    name.to_ascii_uppercase()
+                ));
+            }
+        }
+    } else {
+        list.duplicate_treatment = None;
+    }
+    let mut array = if name == "string_agg" {
+        array_agg_skipping_nulls(&agg, arg)
+    } else {
+        agg.name = ObjectName::from(vec![Ident::new("array_agg")]);
+        Expr::Function(agg)
+    };
+    array = if descending {
+        call("array_reverse", vec![array])
+    } else {
+        call("array_distinct", vec![array])
+    };
+    if let Some(limit) = limit {
+        array = first_n(array, limit);
+    }
+    Ok(Some(if name == "string_agg" {
+        call("array_to_string", vec![array, delimiter])
+    } else {
+        array
+    }))
+}
+
 impl VisitorMut for Aggregates {
     type Break = String;
 
@@ -126,6 +189,20 @@ impl VisitorMut for Aggregates {
             matches!(c, FunctionArgumentClause::OrderBy(items)
                 if items.iter().any(|i| i.options.asc == Some(false)))
         });
+        if distinct
+            && (descending || !has_order)
+            && f.over.is_none()
+            && matches!(name.as_str(), "array_agg" | "string_agg")
+        {
+            match distinct_in_order(f, &name, descending) {
+                Ok(Some(rewritten)) => {
+                    *expr = rewritten;
+                    return ControlFlow::Continue(());
+                }
+                Ok(None) => {}
+                Err(what) => return ControlFlow::Break(what),
+            }
+        }
         if distinct && descending && matches!(name.as_str(), "array_agg" | "string_agg") {
             // DataFusion orders DISTINCT aggregates ascending whatever the ORDER BY says.
             return ControlFlow::Break(format!(

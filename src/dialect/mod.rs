@@ -7,6 +7,7 @@
 pub mod aggregates;
 pub mod array_literals;
 pub mod ast_build;
+pub mod array_subquery;
 pub mod case;
 pub mod casts;
 pub mod conditional;
@@ -18,11 +19,13 @@ pub mod json_syntax;
 pub mod like_any;
 pub mod literals;
 pub mod naming;
+pub mod pipe;
 pub mod struct_literals;
 pub mod subscripts;
 pub mod tokens;
 pub mod types;
 pub mod unnest;
+pub mod union_order;
 
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::SessionConfig;
@@ -33,6 +36,7 @@ use crate::error::Result;
 /// BigQuery's AST rewrites, applied to every statement after dap resolved its table names and
 /// before DataFusion plans it. Order matters: each step sees the output of the previous one.
 pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
+    array_subquery::rewrite_array_subqueries(stmt)?;
     naming::name_anonymous_columns(stmt);
     functions::cast::rewrite_casts(stmt);
     functions::cast_format::rewrite_cast_formats(stmt);
@@ -107,6 +111,6 @@ impl BigQueryFeatures for SessionStateBuilder {
         let mut ours = functions::expr_planners();
         ours.append(planners);
         *planners = ours;
-        builder
+        builder.with_physical_optimizer_rule(std::sync::Arc::new(union_order::OrderedUnion))
     }
 }

@@ -11,6 +11,7 @@ pub fn rewrite_tokens(tokens: &mut Vec<TokenWithSpan>) {
     safe_prefix(tokens);
     super::array_literals::typed_array_literals(tokens);
     super::functions::range::range_literals(tokens);
+    super::pipe::rewrite_pipes(tokens);
 }
 
 /// `SAFE.F(` becomes one quoted identifier `"safe.f"` followed by `(`, so that even functions

@@ -8,6 +8,7 @@
 
 mod ddl;
 mod dml;
+mod struct_unnest;
 pub mod info_schema;
 pub mod rewrite;
 pub mod script;
@@ -142,6 +143,7 @@ pub(crate) async fn plan_statement(
     crate::dialect::rewrite_before_resolve(&mut stmt)?;
     resolver.resolve(&mut stmt).await?;
     crate::dialect::rewrite_statement(&mut stmt)?;
+    struct_unnest::expand_struct_unnest(&mut stmt, resolver.state).await;
     let mut spellings = table_column_spellings(resolver.state, &mut stmt).await;
     crate::dialect::case::declared_names(&mut stmt, &mut spellings);
     crate::dialect::case::fold_column_case(&mut stmt, &spellings);
