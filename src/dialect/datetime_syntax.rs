@@ -17,8 +17,6 @@ use datafusion::sql::sqlparser::ast::{
     DateTimeField, Expr, FunctionArg, FunctionArgExpr, FunctionArgOperator, FunctionArguments,
     Statement, Value, VisitMut, VisitorMut,
 };
-use datafusion::sql::sqlparser::dialect::BigQueryDialect;
-use datafusion::sql::sqlparser::parser::Parser;
 
 use crate::error::{DapError, Result};
 
