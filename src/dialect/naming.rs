@@ -31,6 +31,99 @@ pub fn alias_paths(stmt: &mut Statement) {
     let _ = stmt.visit(&mut Paths);
 }
 
+/// Marker of a duplicate output column name (`x`, `x` become `x`, `x\u{1}dup1`).
+const DUPLICATE_MARK: &str = "\u{1}dup";
+
+/// Gives the second and later columns of the same name in the statement's output a marked name.
+/// An ORDER BY on a name two output columns have is ambiguous, as in BigQuery.
+pub fn mark_duplicate_names(stmt: &mut Statement) -> crate::error::Result<()> {
+    let Statement::Query(query) = stmt else {
+        return Ok(());
+    };
+    let order_names: Vec<String> = match &query.order_by {
+        Some(ob) => match &ob.kind {
+            datafusion::sql::sqlparser::ast::OrderByKind::Expressions(list) => list
+                .iter()
+                .filter_map(|o| match &o.expr {
+                    Expr::Identifier(id) => Some(id.value.to_lowercase()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        },
+        None => Vec::new(),
+    };
+    let Some(select) = leftmost_select(&mut query.body) else {
+        return Ok(());
+    };
+    let mut seen: Vec<String> = Vec::new();
+    for (i, item) in select.projection.iter_mut().enumerate() {
+        let name = match item {
+            SelectItem::UnnamedExpr(Expr::Identifier(id)) => id.clone(),
+            SelectItem::UnnamedExpr(Expr::CompoundIdentifier(p)) => match p.last() {
+                Some(id) => id.clone(),
+                None => continue,
+            },
+            SelectItem::ExprWithAlias { alias, .. } => alias.clone(),
+            _ => continue,
+        };
+        let key = name.value.to_lowercase();
+        if !seen.contains(&key) {
+            seen.push(key);
+            continue;
+        }
+        if order_names.contains(&key) {
+            return Err(crate::error::DapError::Invalid(format!(
+                "Column name {} is ambiguous",
+                name.value
+            )));
+        }
+        let alias = Ident::new(format!("{}{DUPLICATE_MARK}{i}", name.value));
+        match item {
+            SelectItem::ExprWithAlias { alias: a, .. } => *a = alias,
+            SelectItem::UnnamedExpr(e) => {
+                let expr = std::mem::replace(
+                    e,
+                    Expr::Value(datafusion::sql::sqlparser::ast::Value::Null.into()),
+                );
+                *item = SelectItem::ExprWithAlias { expr, alias };
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Undoes [`mark_duplicate_names`] on a result.
+pub fn restore_duplicate_names(
+    schema: datafusion::arrow::datatypes::SchemaRef,
+    batches: Vec<datafusion::arrow::array::RecordBatch>,
+) -> datafusion::common::Result<(
+    datafusion::arrow::datatypes::SchemaRef,
+    Vec<datafusion::arrow::array::RecordBatch>,
+)> {
+    use datafusion::arrow::datatypes::{Field, Schema};
+    if !schema.fields().iter().any(|f| f.name().contains(DUPLICATE_MARK)) {
+        return Ok((schema, batches));
+    }
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.name().split_once(DUPLICATE_MARK) {
+            Some((name, _)) => f.as_ref().clone().with_name(name),
+            None => f.as_ref().clone(),
+        })
+        .collect();
+    let renamed = std::sync::Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    let batches = batches
+        .into_iter()
+        .map(|b| {
+            datafusion::arrow::array::RecordBatch::try_new(renamed.clone(), b.columns().to_vec())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((renamed, batches))
+}
+
 fn alias_paths_in(body: &mut SetExpr) {
     match body {
         SetExpr::Select(select) => {

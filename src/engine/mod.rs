@@ -136,9 +136,17 @@ impl SessionAccess for EngineSession {
 }
 
 /// Resolves names, applies BigQuery rewrites and plans a query statement.
-pub(crate) async fn plan_statement(
+pub(crate) async fn plan_statement(resolver: &Resolver<'_>, stmt: Statement) -> Result<LogicalPlan> {
+    plan_statement_as(resolver, stmt, false).await
+}
+
+/// Plans a statement; `result_set` says it is a script's top-level query, whose output may have
+/// several columns of the same name (BigQuery allows it there; DataFusion does not, so they are
+/// planned under marked names that [`crate::dialect::naming::restore_duplicate_names`] undoes).
+pub(crate) async fn plan_statement_as(
     resolver: &Resolver<'_>,
     mut stmt: Statement,
+    result_set: bool,
 ) -> Result<LogicalPlan> {
     crate::dialect::rewrite_before_resolve(&mut stmt)?;
     resolver.resolve(&mut stmt).await?;
@@ -149,6 +157,9 @@ pub(crate) async fn plan_statement(
     crate::dialect::case::fold_column_case(&mut stmt, &spellings);
     crate::dialect::case::lowercase_recursive_ctes(&mut stmt);
     crate::dialect::naming::alias_paths(&mut stmt);
+    if result_set {
+        crate::dialect::naming::mark_duplicate_names(&mut stmt)?;
+    }
     Ok(resolver
         .state
         .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
@@ -336,10 +347,13 @@ impl Engine {
         }
         match parsed.statement {
             stmt @ Statement::Query(_) => {
-                let plan = self.plan(stmt).await?;
+                let state = self.ctx.state();
+                let plan = plan_statement_as(&self.resolver(&state), stmt, true).await?;
                 let df = self.dataframe(plan);
                 let schema = Arc::new(df.schema().as_arrow().clone());
                 let batches = df.collect().await?;
+                let (schema, batches) =
+                    crate::dialect::naming::restore_duplicate_names(schema, batches)?;
                 Ok(StatementOutput::Rows { schema, batches })
             }
             Statement::Insert(insert) => self.insert(insert).await,
