@@ -9,6 +9,7 @@
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/aggregate_functions#array_agg>,
 //! <https://cloud.google.com/bigquery/docs/reference/standard-sql/aggregate_functions#string_agg>.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
@@ -80,6 +81,7 @@ impl AggregateUDFImpl for DistinctAgg {
             ignore_nulls: args.ignore_nulls || self.string,
             value_type: args.exprs[0].data_type(args.schema)?,
             values: Vec::new(),
+            seen: HashSet::new(),
             delimiter: None,
             ret: args.return_field.data_type().clone(),
         }))
@@ -107,6 +109,7 @@ struct DistinctAcc {
     ignore_nulls: bool,
     value_type: DataType,
     values: Vec<ScalarValue>,
+    seen: HashSet<ScalarValue>,
     delimiter: Option<ScalarValue>,
     ret: DataType,
 }
@@ -121,7 +124,7 @@ impl DistinctAcc {
                 "Array cannot have a null element; error in writing field ARRAY_AGG",
             ));
         }
-        if !self.values.contains(&v) {
+        if self.seen.insert(v.clone()) {
             self.values.push(v);
         }
         Ok(())
@@ -210,6 +213,6 @@ impl Accumulator for DistinctAcc {
     }
 
     fn size(&self) -> usize {
-        std::mem::size_of_val(self) + self.values.iter().map(|v| v.size()).sum::<usize>()
+        std::mem::size_of_val(self) + 2 * self.values.iter().map(|v| v.size()).sum::<usize>()
     }
 }
