@@ -98,7 +98,7 @@ fn range_literal_at(tokens: &[TokenWithSpan], i: usize) -> Option<(String, usize
         return None;
     }
     match next(&mut k)? {
-        Token::SingleQuotedString(_) => Some((elem, k - 1, k)),
+        Token::SingleQuotedString(_) | Token::DoubleQuotedString(_) => Some((elem, k - 1, k)),
         _ => None,
     }
 }
