@@ -164,6 +164,18 @@ fn to_string(a: &[ScalarValue]) -> Result<ScalarValue> {
         | ScalarValue::TimestampNanosecond(..)
         | ScalarValue::TimestampMillisecond(..)
         | ScalarValue::TimestampSecond(..) => {
+            let is_timestamp = matches!(
+                v,
+                ScalarValue::TimestampMicrosecond(_, Some(_))
+                    | ScalarValue::TimestampNanosecond(_, Some(_))
+                    | ScalarValue::TimestampMillisecond(_, Some(_))
+                    | ScalarValue::TimestampSecond(_, Some(_))
+            );
+            if a.len() > 2 && !is_timestamp {
+                return Err(bq_error(
+                    "AT TIME ZONE is only allowed when casting a TIMESTAMP to STRING",
+                ));
+            }
             let value = match civil(v, Kind::Timestamp)? {
                 Civil::Date(d) => Parts {
                     date: Some(d),
@@ -662,6 +674,11 @@ fn parse_fields(elems: &[Elem], mut s: &str) -> Option<Fields> {
 
 fn parse(a: &[ScalarValue], kind: Kind) -> Result<ScalarValue> {
     let fmt = format_arg(a)?;
+    if a.len() > 2 && kind != Kind::Timestamp {
+        return Err(bq_error(
+            "AT TIME ZONE is only allowed when casting to TIMESTAMP or a TIMESTAMP to STRING",
+        ));
+    }
     let text = string_arg(&a[0])?;
     let elems = parse_format(&fmt)?;
     let fail = || {

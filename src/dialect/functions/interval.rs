@@ -249,20 +249,37 @@ fn cast_interval(a: &[ScalarValue]) -> Result<ScalarValue> {
     }
 }
 
-/// BigQuery's INTERVAL text: `Y-M D H:M:S[.F]`, `Y-M`, `D H:M:S[.F]`, `H:M:S[.F]` (each part
-/// with its own sign), or ISO 8601 `P[nY][nM][nW][nD][T[nH][nM][n[.,]nS]]`.
+/// BigQuery's INTERVAL text, or ISO 8601 `P[nY][nM][nW][nD][T[nH][nM][n[.,]nS]]`. The
+/// canonical forms are told apart by their counts of spaces, colons and dashes after a digit:
+/// `Y-M D H:M:S`, `Y-M D H:M`, `Y-M D H`, `Y-M D`, `Y-M`, `M D H`, `M D H:M`, `M D H:M:S`,
+/// `D H:M`, `D H:M:S`, `H:M:S` (seconds may have up to 6 fraction digits).
 /// Returns (months, days, microseconds).
 pub fn parse_interval_text(s: &str) -> Option<(i64, i64, i64)> {
-    let t = s.trim();
-    if let Some(iso) = t.strip_prefix('P').or_else(|| t.strip_prefix('p')) {
+    if let Some(iso) = s.strip_prefix('P') {
         return parse_iso_interval(iso);
     }
-    let parts: Vec<&str> = t.split_whitespace().collect();
-    match parts.as_slice() {
-        [ym, d, hms] => Some((parse_ym(ym)?, signed(d)?, parse_hms(hms)?)),
-        [d, hms] if hms.contains(':') => Some((0, signed(d)?, parse_hms(hms)?)),
-        [one] if one.matches(':').count() == 2 => Some((0, 0, parse_hms(one)?)),
-        [one] if one.trim_start_matches('-').contains('-') => Some((parse_ym(one)?, 0, 0)),
+    let (mut spaces, mut colons, mut dashes, mut prev) = (0, 0, 0, ' ');
+    for c in s.chars() {
+        match c {
+            ' ' => spaces += 1,
+            ':' => colons += 1,
+            '-' if prev.is_ascii_digit() => dashes += 1,
+            _ => {}
+        }
+        prev = c;
+    }
+    let parts: Vec<&str> = s.split(' ').collect();
+    match (spaces, colons, dashes) {
+        (2, _, 1) => Some((
+            parse_ym(parts[0])?,
+            signed(parts[1])?,
+            parse_time(parts[2])?,
+        )),
+        (1, 0, 1) => Some((parse_ym(parts[0])?, signed(parts[1])?, 0)),
+        (0, 0, 1) => Some((parse_ym(parts[0])?, 0, 0)),
+        (2, _, 0) => Some((signed(parts[0])?, signed(parts[1])?, parse_time(parts[2])?)),
+        (1, 1 | 2, 0) => Some((0, signed(parts[0])?, parse_time(parts[1])?)),
+        (0, 2, 0) => Some((0, 0, parse_time(parts[0])?)),
         _ => None,
     }
 }
@@ -279,43 +296,55 @@ fn signed(s: &str) -> Option<i64> {
     Some(if neg { -v } else { v })
 }
 
+/// `[+|-]Y-M`.
 fn parse_ym(s: &str) -> Option<i64> {
     let (neg, body) = match s.strip_prefix('-') {
         Some(b) => (true, b),
-        None => (false, s),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
     let (y, m) = body.split_once('-')?;
-    let (y, m) = (signed(y)?, signed(m)?);
-    if y < 0 || !(0..=11).contains(&m) {
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    if !digits(y) || !digits(m) {
         return None;
     }
-    let months = y * 12 + m;
+    let months = y
+        .parse::<i64>()
+        .ok()?
+        .checked_mul(12)?
+        .checked_add(m.parse().ok()?)?;
     Some(if neg { -months } else { months })
 }
 
-fn parse_hms(s: &str) -> Option<i64> {
+/// `[+|-]H`, `[+|-]H:M` or `[+|-]H:M:S[.F]`, in microseconds.
+fn parse_time(s: &str) -> Option<i64> {
     let (neg, body) = match s.strip_prefix('-') {
         Some(b) => (true, b),
-        None => (false, s),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
-    let mut it = body.split(':');
-    let (h, m, sec) = (it.next()?, it.next()?, it.next()?);
-    if it.next().is_some() {
-        return None;
-    }
-    let (h, m) = (signed(h)?, signed(m)?);
-    let (whole, frac) = match sec.split_once('.') {
-        Some((w, f)) => (w, f),
-        None => (sec, ""),
+    let fields: Vec<&str> = body.split(':').collect();
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let (sec, frac) = match fields.len() {
+        3 => match fields[2].split_once('.') {
+            Some((w, f)) => (w, f),
+            None => (fields[2], ""),
+        },
+        _ => ("0", ""),
     };
-    if h < 0 || !(0..60).contains(&m) || frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit())
+    if fields.len() > 3
+        || !fields[..fields.len().min(2)].iter().all(|f| digits(f))
+        || !digits(sec)
+        || frac.len() > 6
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || (fields.len() == 3 && fields[2].ends_with('.'))
     {
         return None;
     }
-    let secs = signed(whole)?;
-    if !(0..60).contains(&secs) {
-        return None;
-    }
+    let h: i64 = fields[0].parse().ok()?;
+    let m: i64 = match fields.get(1) {
+        Some(m) => m.parse().ok()?,
+        None => 0,
+    };
+    let sec: i64 = sec.parse().ok()?;
     let frac_us: i64 = if frac.is_empty() {
         0
     } else {
@@ -323,7 +352,9 @@ fn parse_hms(s: &str) -> Option<i64> {
     };
     let us = h
         .checked_mul(3_600_000_000)?
-        .checked_add(m * 60_000_000 + secs * 1_000_000 + frac_us)?;
+        .checked_add(m.checked_mul(60_000_000)?)?
+        .checked_add(sec.checked_mul(1_000_000)?)?
+        .checked_add(frac_us)?;
     Some(if neg { -us } else { us })
 }
 

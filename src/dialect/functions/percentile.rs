@@ -83,6 +83,7 @@ impl AggregateUDFImpl for Percentile {
             disc: self.disc,
             respect_nulls: self.respect_nulls,
             values: Vec::new(),
+            sorted: None,
             nulls: 0,
             p: None,
             ret: args.return_field.data_type().clone(),
@@ -115,6 +116,8 @@ struct PercentileAcc {
     disc: bool,
     respect_nulls: bool,
     values: Vec<ScalarValue>,
+    /// `values` sorted, kept until they change (a window evaluates once per row).
+    sorted: Option<Vec<ScalarValue>>,
     nulls: i64,
     p: Option<f64>,
     ret: DataType,
@@ -132,6 +135,7 @@ fn percentile_of(v: &ScalarValue) -> Result<Option<f64>> {
 
 impl Accumulator for PercentileAcc {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        self.sorted = None;
         let (x, p) = (&values[0], &values[1]);
         for row in 0..x.len() {
             if self.p.is_none() {
@@ -147,6 +151,7 @@ impl Accumulator for PercentileAcc {
     }
 
     fn retract_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        self.sorted = None;
         let x = &values[0];
         for row in 0..x.len() {
             if x.is_null(row) {
@@ -166,6 +171,7 @@ impl Accumulator for PercentileAcc {
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        self.sorted = None;
         let lists = states[0].as_list::<i32>();
         for row in 0..lists.len() {
             if !lists.is_null(row) {
@@ -202,8 +208,11 @@ impl Accumulator for PercentileAcc {
         let Some(p) = self.p else {
             return Ok(null);
         };
-        let mut sorted = self.values.clone();
-        sorted.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        let sorted = self.sorted.get_or_insert_with(|| {
+            let mut s = self.values.clone();
+            s.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+            s
+        });
         let nulls = if self.respect_nulls {
             self.nulls as usize
         } else {

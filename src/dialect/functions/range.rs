@@ -1,12 +1,12 @@
 //! The RANGE type and its functions: `RANGE<DATE> '[2022-01-01, 2023-01-01)'` literals,
 //! `RANGE(start, end)`, `RANGE_START`, `RANGE_END`, `RANGE_CONTAINS` (range or value),
-//! `RANGE_OVERLAPS` and `RANGE_INTERSECT`.
+//! `RANGE_OVERLAPS`, `RANGE_INTERSECT` and `GENERATE_RANGE_ARRAY` (steps of whole days).
 //!
 //! A RANGE<DATE> is an Arrow struct with the two DATE fields `$range_start` and `$range_end`
 //! ([`range_type`]); a NULL field is an unbounded end. `output::value` prints it in BigQuery's
 //! text form `[2022-01-01, 2023-01-01)` (`UNBOUNDED` for an open end). RANGE<DATETIME> and
 //! RANGE<TIMESTAMP> are `not supported` (their text form is not pinned down), as are
-//! `CAST(... AS RANGE<T>)`, `GENERATE_RANGE_ARRAY` and `RANGE_SESSIONIZE`.
+//! `CAST(... AS RANGE<T>)`, GENERATE_RANGE_ARRAY with month/year steps and `RANGE_SESSIONIZE`.
 //!
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/range-functions>
 //! and <https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types#range_type>.
@@ -98,7 +98,7 @@ fn range_literal_at(tokens: &[TokenWithSpan], i: usize) -> Option<(String, usize
         return None;
     }
     match next(&mut k)? {
-        Token::SingleQuotedString(_) => Some((elem, k - 1, k)),
+        Token::SingleQuotedString(_) | Token::DoubleQuotedString(_) => Some((elem, k - 1, k)),
         _ => None,
     }
 }
@@ -116,6 +116,7 @@ enum Op {
     Contains,
     Overlaps,
     Intersect,
+    GenerateArray,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -150,6 +151,7 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
         f("range_contains", Op::Contains),
         f("range_overlaps", Op::Overlaps),
         f("range_intersect", Op::Intersect),
+        f("generate_range_array", Op::GenerateArray),
     ]
 }
 
@@ -169,17 +171,6 @@ impl ScalarUDFImpl for RangeUdf {
         &self.signature
     }
     fn return_type(&self, t: &[DataType]) -> Result<DataType> {
-        let arity = match self.op {
-            Op::Make | Op::Contains | Op::Overlaps | Op::Intersect => 2,
-            _ => 1,
-        };
-        if t.len() != arity {
-            return Err(bq_error(format!(
-                "{} expects {arity} arguments",
-                self.name.to_ascii_uppercase()
-            )));
-        }
-        let upper = self.name.to_ascii_uppercase();
         if self.op == Op::Make && t.iter().any(DataType::is_integer) {
             // DataFusion's integer `range(start, stop)`, which dap's own rewrites use.
             return Ok(DataType::List(Arc::new(Field::new_list_field(
@@ -187,7 +178,27 @@ impl ScalarUDFImpl for RangeUdf {
                 true,
             ))));
         }
+        let arity = match self.op {
+            Op::Make | Op::Contains | Op::Overlaps | Op::Intersect => 2..=2,
+            Op::GenerateArray => 2..=3,
+            _ => 1..=1,
+        };
+        if !arity.contains(&t.len()) {
+            return Err(bq_error(format!(
+                "{} expects {} arguments",
+                self.name.to_ascii_uppercase(),
+                arity.end()
+            )));
+        }
+        let upper = self.name.to_ascii_uppercase();
         match self.op {
+            Op::GenerateArray => {
+                check_range_arg(&t[0], &upper)?;
+                Ok(DataType::List(Arc::new(Field::new_list_field(
+                    range_type(),
+                    true,
+                ))))
+            }
             Op::Make => {
                 for a in t {
                     match a {
@@ -395,6 +406,7 @@ impl RangeUdf {
                     }
                 }
             }
+            Op::GenerateArray => generate_range_array(a),
             Op::Overlaps | Op::Intersect => {
                 let (Some((s1, e1)), Some((s2, e2))) = (bounds(&a[0])?, bounds(&a[1])?) else {
                     return if self.op == Op::Overlaps {
@@ -416,6 +428,68 @@ impl RangeUdf {
             }
         }
     }
+}
+
+/// GENERATE_RANGE_ARRAY(range, step[, include_last_partial_range]) for steps of whole days.
+fn generate_range_array(a: &[ScalarValue]) -> Result<ScalarValue> {
+    let null = || {
+        ScalarValue::try_from(&DataType::List(Arc::new(Field::new_list_field(
+            range_type(),
+            true,
+        ))))
+    };
+    let Some((start, end)) = bounds(&a[0])? else {
+        return null();
+    };
+    let step = match &a[1] {
+        ScalarValue::IntervalMonthDayNano(Some(i)) if i.months == 0 && i.nanoseconds == 0 => i.days,
+        ScalarValue::IntervalMonthDayNano(Some(_)) => {
+            return Err(not_supported(
+                "GENERATE_RANGE_ARRAY with a step other than whole days",
+            ));
+        }
+        ScalarValue::IntervalMonthDayNano(None) | ScalarValue::Null => return null(),
+        other => {
+            return Err(not_supported(format!(
+                "GENERATE_RANGE_ARRAY step of type {}",
+                other.data_type()
+            )));
+        }
+    };
+    let include_partial = match a.get(2) {
+        None => true,
+        Some(ScalarValue::Boolean(Some(b))) => *b,
+        Some(ScalarValue::Boolean(None) | ScalarValue::Null) => return null(),
+        Some(other) => {
+            return Err(not_supported(format!(
+                "GENERATE_RANGE_ARRAY flag of type {}",
+                other.data_type()
+            )));
+        }
+    };
+    let (Some(start), Some(end)) = (start, end) else {
+        return Err(bq_error(
+            "GENERATE_RANGE_ARRAY does not support unbounded ranges",
+        ));
+    };
+    if step <= 0 {
+        return Err(bq_error("GENERATE_RANGE_ARRAY step must be positive"));
+    }
+    let mut out = Vec::new();
+    let mut s = i64::from(start);
+    while s < i64::from(end) {
+        let e = s + i64::from(step);
+        if e > i64::from(end) && !include_partial {
+            break;
+        }
+        let e = e.min(i64::from(end));
+        out.push(make(Some(s as i32), Some(e as i32))?);
+        s = e;
+    }
+    Ok(ScalarValue::List(ScalarValue::new_list_nullable(
+        &out,
+        &range_type(),
+    )))
 }
 
 /// `[start, end)` with `UNBOUNDED` or `NULL` for an open end.
