@@ -13,6 +13,7 @@ pub mod conditional;
 pub mod correlated_unnest;
 pub mod datetime_syntax;
 pub mod functions;
+pub mod grouping_sets;
 pub mod if_fn;
 pub mod json_syntax;
 pub mod like_any;
@@ -48,6 +49,7 @@ pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
     if_fn::if_to_case(stmt);
     conditional::rewrite_conditionals(stmt);
     aggregates::rewrite_aggregates(stmt)?;
+    grouping_sets::expand_grouping_sets(stmt);
     struct_literals::name_struct_elements(stmt);
     subscripts::rewrite_subscripts(stmt);
     Ok(())
