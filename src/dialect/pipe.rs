@@ -14,8 +14,9 @@
 //!   (left to the parser's error) when the query before it mentions one of the new names.
 //! - `|> [INNER|LEFT|...] JOIN ...` → `SELECT * FROM (query) AS a JOIN ...` (DataFusion's own
 //!   pipe JOIN would keep both copies of a `USING` column).
-//! - `|> INTERSECT ALL (q), ...` / `|> EXCEPT ALL (q), ...` →
-//!   `SELECT * FROM ((query) INTERSECT ALL (q) ...) AS _pipe_n`.
+//! - `|> INTERSECT ALL (q), ...` / `|> EXCEPT ALL (q), ...` and any `|> op ALL|DISTINCT BY NAME
+//!   (q), ...` → `SELECT * FROM ((query) op ... (q) ...) AS _pipe_n` (BY NAME: see
+//!   `engine::by_name`).
 //!
 //! SET and DROP get a fresh range variable, so a later reference to the old table alias
 //! (`t.x`, which BigQuery keeps pointing at the original column) is an error, never a different
@@ -414,17 +415,22 @@ impl Rewriter {
                 return select_from(vec![tok(Token::Mul)], paren(current), &a);
             }
         }
-        if (item_is_kw(first, Keyword::INTERSECT) || item_is_kw(first, Keyword::EXCEPT))
-            && item_is_kw(op.get(1), Keyword::ALL)
-            && op.len() > 2
-            && is_paren(&op[2])
+        let by_name = item_is_kw(op.get(2), Keyword::BY) && item_is_kw(op.get(3), Keyword::NAME);
+        let set_op = item_is_kw(first, Keyword::INTERSECT)
+            || item_is_kw(first, Keyword::EXCEPT)
+            || (by_name && item_is_kw(first, Keyword::UNION));
+        let all = item_is_kw(op.get(1), Keyword::ALL);
+        let start = if by_name { 4 } else { 2 };
+        if set_op
+            && (all || (by_name && item_is_kw(op.get(1), Keyword::DISTINCT)))
+            && op.len() > start
+            && is_paren(&op[start])
         {
-            let queries = split(op[2..].to_vec(), &Token::Comma);
+            let queries = split(op[start..].to_vec(), &Token::Comma);
             if queries.iter().all(|q| q.len() == 1 && is_paren(&q[0])) {
                 let mut set = vec![paren(current)];
                 for q in queries {
-                    set.push(op[0].clone());
-                    set.push(kw("ALL"));
+                    set.extend(op[..start].iter().cloned());
                     set.extend(q);
                 }
                 let a = self.fresh_alias();

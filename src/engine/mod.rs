@@ -6,6 +6,7 @@
 //! (each write is one Delta commit); statement-scoped temporary state is dropped after each
 //! statement, whether it succeeded or not.
 
+mod by_name;
 mod ddl;
 mod dml;
 mod struct_unnest;
@@ -144,6 +145,7 @@ pub(crate) async fn plan_statement(
     resolver.resolve(&mut stmt).await?;
     crate::dialect::rewrite_statement(&mut stmt)?;
     struct_unnest::expand_struct_unnest(&mut stmt, resolver.state).await;
+    by_name::rewrite_by_name(&mut stmt, resolver.state).await?;
     let mut spellings = table_column_spellings(resolver.state, &mut stmt).await;
     crate::dialect::case::declared_names(&mut stmt, &mut spellings);
     crate::dialect::case::fold_column_case(&mut stmt, &spellings);
