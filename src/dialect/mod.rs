@@ -24,8 +24,8 @@ pub mod struct_literals;
 pub mod subscripts;
 pub mod tokens;
 pub mod types;
-pub mod unnest;
 pub mod union_order;
+pub mod unnest;
 
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::SessionConfig;

@@ -162,7 +162,12 @@ fn ident(name: &str) -> Item {
 }
 
 fn paren(items: Vec<Item>) -> Item {
-    let space = || vec![TokenWithSpan::new(Token::Whitespace(Whitespace::Space), Span::empty())];
+    let space = || {
+        vec![TokenWithSpan::new(
+            Token::Whitespace(Whitespace::Space),
+            Span::empty(),
+        )]
+    };
     Item::Group {
         open: (TokenWithSpan::new(Token::LParen, Span::empty()), space()),
         items,
@@ -252,14 +257,16 @@ impl Rewriter {
         if item_is_kw(items.first(), Keyword::FROM) {
             items.splice(0..0, [kw("SELECT"), tok(Token::Mul)]);
         }
-        let has_pipe = items
-            .iter()
-            .any(|i| matches!(i, Item::Tok(t, _) if t.token == Token::VerticalBarRightAngleBracket));
+        let has_pipe = items.iter().any(
+            |i| matches!(i, Item::Tok(t, _) if t.token == Token::VerticalBarRightAngleBracket),
+        );
         if !has_pipe {
             return items;
         }
         let starts_query = match items.first() {
-            Some(Item::Tok(t, _)) => is_kw(&t.token, Keyword::SELECT) || is_kw(&t.token, Keyword::WITH),
+            Some(Item::Tok(t, _)) => {
+                is_kw(&t.token, Keyword::SELECT) || is_kw(&t.token, Keyword::WITH)
+            }
             Some(g) => is_paren(g),
             None => false,
         };
@@ -290,7 +297,12 @@ impl Rewriter {
     }
 
     /// Applies one pipe operator `op` (the tokens after `|>`) to the query `current`.
-    fn apply(&mut self, current: Vec<Item>, op: Vec<Item>, alias: &mut Option<String>) -> Vec<Item> {
+    fn apply(
+        &mut self,
+        current: Vec<Item>,
+        op: Vec<Item>,
+        alias: &mut Option<String>,
+    ) -> Vec<Item> {
         // The query's own WITH clause stays outermost, so its names stay visible to later
         // operators.
         let (mut with, current) = split_with(current);
@@ -317,18 +329,21 @@ impl Rewriter {
             let a = keep(alias, self);
             return select_from(vec![kw("DISTINCT"), tok(Token::Mul)], paren(current), &a);
         }
-        if item_is_kw(first, Keyword::AS) && op.len() == 2 {
-            if let Item::Tok(t, _) = &op[1]
-                && let Some(name) = word_of(&t.token)
-            {
-                *alias = Some(name.clone());
-                return select_from(vec![tok(Token::Mul)], paren(current), &name);
-            }
+        if item_is_kw(first, Keyword::AS)
+            && op.len() == 2
+            && let Item::Tok(t, _) = &op[1]
+            && let Some(name) = word_of(&t.token)
+        {
+            *alias = Some(name.clone());
+            return select_from(vec![tok(Token::Mul)], paren(current), &name);
         }
         if item_is_kw(first, Keyword::SET) {
             let mut replace = Vec::new();
             let mut ok = true;
-            for (i, part) in split(op[1..].to_vec(), &Token::Comma).into_iter().enumerate() {
+            for (i, part) in split(op[1..].to_vec(), &Token::Comma)
+                .into_iter()
+                .enumerate()
+            {
                 match part.as_slice() {
                     [Item::Tok(name, _), Item::Tok(eq, _), expr @ ..]
                         if eq.token == Token::Eq && !expr.is_empty() =>
@@ -362,7 +377,7 @@ impl Rewriter {
                 &a,
             );
         }
-        let windowed = has_top_level_kw(&op, Keyword::OVER) || op.iter().any(|i| has_over(i));
+        let windowed = has_top_level_kw(&op, Keyword::OVER) || op.iter().any(has_over);
         if windowed && (item_is_kw(first, Keyword::EXTEND) || item_is_kw(first, Keyword::SELECT)) {
             let mut list = Vec::new();
             if item_is_kw(first, Keyword::EXTEND) {

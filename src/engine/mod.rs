@@ -9,10 +9,10 @@
 mod by_name;
 mod ddl;
 mod dml;
-mod struct_unnest;
 pub mod info_schema;
 pub mod rewrite;
 pub mod script;
+mod struct_unnest;
 
 use std::sync::{Arc, OnceLock, Weak};
 
