@@ -1,6 +1,10 @@
 //! Set operations `BY NAME`: `q1 UNION|INTERSECT|EXCEPT ALL|DISTINCT BY NAME q2` matches q2's
 //! columns to q1's by name. Both sides must have the same column names (compared without
-//! case); the result has q1's columns in q1's order. dap plans both sides first to learn
+//! case); the result has q1's columns in q1's order. `INNER` keeps the common columns, `LEFT
+//! [OUTER]` q1's, `FULL [OUTER]` q1's then q2's others (NULL where a side lacks one), `ON (cols)`
+//! the listed ones; `CORRESPONDING [BY (cols)]` is `INNER ... BY NAME [ON (cols)]` and `STRICT
+//! CORRESPONDING` plain `BY NAME` (see the marker [`dialect::pipe`](crate::dialect::pipe) puts
+//! on the right side). dap plans both sides first to learn
 //! their names, then reorders q2 (`SELECT c1, c2 FROM (q2)`) and runs a positional set
 //! operation. DataFusion's own UNION BY NAME would instead fill missing columns with NULL
 //! where BigQuery fails, so differing names are an error here. When a side cannot be planned
@@ -36,6 +40,102 @@ struct Probe {
     left: SetExpr,
     right: SetExpr,
     op: SetOperator,
+    mode: String,
+    on: Vec<String>,
+}
+
+/// How one operation is rewritten: the output columns and each side's columns.
+struct Plan {
+    columns: Vec<String>,
+    left: Vec<String>,
+    right: Vec<String>,
+}
+
+/// The marker `dialect::pipe` wraps the right side of `INNER|FULL|LEFT ... BY NAME [ON (..)]` and
+/// `CORRESPONDING` in: `(SELECT * FROM (right) AS `_dap_by_name:<mode>:<cols>`)`.
+fn marker(right: &SetExpr) -> Option<(String, Vec<String>, SetExpr)> {
+    let SetExpr::Query(q) = right else {
+        return None;
+    };
+    let SetExpr::Select(s) = q.body.as_ref() else {
+        return None;
+    };
+    let Some(datafusion::sql::sqlparser::ast::TableFactor::Derived {
+        subquery,
+        alias: Some(alias),
+        ..
+    }) = s.from.first().map(|t| &t.relation)
+    else {
+        return None;
+    };
+    let rest = alias.name.value.strip_prefix("_dap_by_name:")?;
+    let (mode, cols) = rest.split_once(':')?;
+    let cols = cols
+        .split(',')
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect();
+    Some((mode.to_string(), cols, (*subquery.body).clone()))
+}
+
+fn find<'a>(names: &'a [String], name: &str) -> Option<&'a String> {
+    names.iter().find(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// The output columns of one operation, or BigQuery's error.
+fn output_columns(p: &Probe, left: &[String], right: &[String]) -> Result<Vec<String>> {
+    let op = p.op;
+    let fail = |why: String| Err(DapError::Invalid(format!("{op} BY NAME: {why}")));
+    let mut l: Vec<String> = left.iter().map(|n| n.to_ascii_lowercase()).collect();
+    let mut r: Vec<String> = right.iter().map(|n| n.to_ascii_lowercase()).collect();
+    l.sort();
+    r.sort();
+    if l.windows(2).any(|w| w[0] == w[1]) || r.windows(2).any(|w| w[0] == w[1]) {
+        return fail("an input has duplicate column names".into());
+    }
+    if !p.on.is_empty() {
+        for c in &p.on {
+            let (in_l, in_r) = (find(left, c).is_some(), find(right, c).is_some());
+            let ok = match p.mode.as_str() {
+                "full" => in_l || in_r,
+                "left" => in_l,
+                _ => in_l && in_r,
+            };
+            if !ok {
+                return fail(format!("column {c} is missing from an input"));
+            }
+        }
+        return Ok(p.on.clone());
+    }
+    match p.mode.as_str() {
+        "inner" => {
+            let cols: Vec<String> = left
+                .iter()
+                .filter(|c| find(right, c).is_some())
+                .cloned()
+                .collect();
+            if cols.is_empty() {
+                return fail("the inputs have no column names in common".into());
+            }
+            Ok(cols)
+        }
+        "left" => Ok(left.to_vec()),
+        "full" => {
+            let mut cols = left.to_vec();
+            cols.extend(right.iter().filter(|c| find(left, c).is_none()).cloned());
+            Ok(cols)
+        }
+        _ => {
+            if l != r {
+                return fail(format!(
+                    "both inputs must have the same column names; got ({}) and ({})",
+                    left.join(", "),
+                    right.join(", ")
+                ));
+            }
+            Ok(left.to_vec())
+        }
+    }
 }
 
 /// Rewrites every `BY NAME` set operation of `stmt` into a positional one.
@@ -58,19 +158,12 @@ pub async fn rewrite_by_name(stmt: &mut Statement, state: &SessionState) -> Resu
                 p.op
             )));
         };
-        let mut l: Vec<String> = left.iter().map(|n| n.to_ascii_lowercase()).collect();
-        let mut r: Vec<String> = right.iter().map(|n| n.to_ascii_lowercase()).collect();
-        l.sort();
-        r.sort();
-        if l != r || l.windows(2).any(|w| w[0] == w[1]) {
-            return Err(DapError::Invalid(format!(
-                "{} BY NAME requires both inputs to have the same column names; got ({}) and ({})",
-                p.op,
-                left.join(", "),
-                right.join(", ")
-            )));
-        }
-        orders.push_back(left);
+        let columns = output_columns(&p, &left, &right)?;
+        orders.push_back(Plan {
+            columns,
+            left,
+            right,
+        });
     }
     let mut apply = Apply(orders);
     let _ = stmt.visit(&mut apply);
@@ -107,11 +200,15 @@ impl Visitor for Collect {
             } = op
                 && by_name(set_quantifier).is_some()
             {
+                let (mode, on, right) =
+                    marker(right).unwrap_or_else(|| ("strict".into(), vec![], (**right).clone()));
                 self.probes.push(Probe {
                     with: self.withs.clone(),
                     left: (**left).clone(),
-                    right: (**right).clone(),
+                    right,
                     op: *set_op,
+                    mode,
+                    on,
                 });
             }
         }
@@ -166,9 +263,35 @@ fn quoted(name: &str) -> String {
     format!("`{}`", name.replace('\\', "\\\\").replace('`', "\\`"))
 }
 
-struct Apply(VecDeque<Vec<String>>);
+struct Apply(VecDeque<Plan>);
 
-fn apply_body(body: &mut SetExpr, orders: &mut VecDeque<Vec<String>>) {
+/// `SELECT <columns> FROM (side) AS _by_name`, NULL for a column the side lacks.
+fn project(side: SetExpr, names: &[String], columns: &[String]) -> Option<SetExpr> {
+    let list = columns
+        .iter()
+        .map(|c| match find(names, c) {
+            Some(n) => format!("{} AS {}", quoted(n), quoted(c)),
+            None => format!("NULL AS {}", quoted(c)),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut wrapper = parse_query(&format!("SELECT {list} FROM (SELECT 1) AS _by_name"))?;
+    let mut sub = wrapper.clone();
+    sub.body = Box::new(side);
+    if let SetExpr::Select(s) = wrapper.body.as_mut()
+        && let Some(datafusion::sql::sqlparser::ast::TableFactor::Derived { subquery, .. }) =
+            s.from.first_mut().map(|t| &mut t.relation)
+    {
+        **subquery = sub;
+    }
+    Some(*wrapper.body)
+}
+
+fn same_names(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+fn apply_body(body: &mut SetExpr, orders: &mut VecDeque<Plan>) {
     if let SetExpr::SetOperation {
         left,
         right,
@@ -181,27 +304,20 @@ fn apply_body(body: &mut SetExpr, orders: &mut VecDeque<Vec<String>>) {
         let Some(positional) = by_name(set_quantifier) else {
             return;
         };
-        let Some(order) = orders.pop_front() else {
+        let Some(plan) = orders.pop_front() else {
             return;
         };
-        let list = order
-            .iter()
-            .map(|n| quoted(n))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let Some(mut wrapper) = parse_query(&format!("SELECT {list} FROM (SELECT 1) AS _by_name"))
-        else {
-            return;
-        };
-        let mut sub = wrapper.clone();
-        sub.body = right.clone();
-        if let SetExpr::Select(s) = wrapper.body.as_mut()
-            && let Some(datafusion::sql::sqlparser::ast::TableFactor::Derived { subquery, .. }) =
-                s.from.first_mut().map(|t| &mut t.relation)
+        let inner_right = marker(right)
+            .map(|(_, _, r)| r)
+            .unwrap_or_else(|| (**right).clone());
+        if !same_names(&plan.left, &plan.columns)
+            && let Some(l) = project((**left).clone(), &plan.left, &plan.columns)
         {
-            **subquery = sub;
+            **left = l;
         }
-        **right = *wrapper.body;
+        if let Some(r) = project(inner_right, &plan.right, &plan.columns) {
+            **right = r;
+        }
         *set_quantifier = positional;
     }
 }
