@@ -81,12 +81,6 @@ impl PhysicalOptimizerRule for OrderedUnion {
             .transform_up(ensure_sorting)?
             .data
             .plan;
-        if std::env::var_os("DAP_DEBUG_PLAN").is_some() {
-            eprintln!(
-                "{}",
-                datafusion::physical_plan::displayable(plan.as_ref()).indent(true)
-            );
-        }
         Ok(plan)
     }
 
