@@ -146,7 +146,8 @@ fn in_unnest(needle: &Expr, array: &Expr) -> Expr {
     };
     let null_needle = Expr::IsNull(Box::new(needle.clone()));
     Expr::Case {
-        case_token: datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
+        case_token: datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken::empty(
+        ),
         end_token: datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
         operand: None,
         conditions: vec![
@@ -267,8 +268,7 @@ fn over_one_array(query: &Query) -> Option<Expr> {
         return None;
     }
     let x = &alias.name;
-    if has_subquery_or_window(&element)
-        || s.selection.as_ref().is_some_and(has_subquery_or_window)
+    if has_subquery_or_window(&element) || s.selection.as_ref().is_some_and(has_subquery_or_window)
     {
         return None;
     }

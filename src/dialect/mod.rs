@@ -14,6 +14,7 @@ pub mod conditional;
 pub mod correlated_unnest;
 pub mod datetime_syntax;
 pub mod functions;
+pub mod grouping_sets;
 pub mod if_fn;
 pub mod json_syntax;
 pub mod like_any;
@@ -24,8 +25,8 @@ pub mod struct_literals;
 pub mod subscripts;
 pub mod tokens;
 pub mod types;
-pub mod unnest;
 pub mod union_order;
+pub mod unnest;
 
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::SessionConfig;
@@ -50,6 +51,7 @@ pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
     if_fn::if_to_case(stmt);
     conditional::rewrite_conditionals(stmt);
     aggregates::rewrite_aggregates(stmt)?;
+    grouping_sets::expand_grouping_sets(stmt);
     struct_literals::name_struct_elements(stmt);
     subscripts::rewrite_subscripts(stmt);
     Ok(())

@@ -14,8 +14,9 @@
 //!   (left to the parser's error) when the query before it mentions one of the new names.
 //! - `|> [INNER|LEFT|...] JOIN ...` → `SELECT * FROM (query) AS a JOIN ...` (DataFusion's own
 //!   pipe JOIN would keep both copies of a `USING` column).
-//! - `|> INTERSECT ALL (q), ...` / `|> EXCEPT ALL (q), ...` →
-//!   `SELECT * FROM ((query) INTERSECT ALL (q) ...) AS _pipe_n`.
+//! - `|> INTERSECT ALL (q), ...` / `|> EXCEPT ALL (q), ...` and any `|> op ALL|DISTINCT BY NAME
+//!   (q), ...` → `SELECT * FROM ((query) op ... (q) ...) AS _pipe_n` (BY NAME: see
+//!   `engine::by_name`).
 //!
 //! SET and DROP get a fresh range variable, so a later reference to the old table alias
 //! (`t.x`, which BigQuery keeps pointing at the original column) is an error, never a different
@@ -64,6 +65,20 @@ fn needs_rewrite(tokens: &[TokenWithSpan]) -> bool {
             continue;
         }
         if t.token == Token::VerticalBarRightAngleBracket {
+            return true;
+        }
+        let set_op = |t: &Token| {
+            is_kw(t, Keyword::UNION) || is_kw(t, Keyword::INTERSECT) || is_kw(t, Keyword::EXCEPT)
+        };
+        if matches!(&t.token, Token::Word(w) if w.value.eq_ignore_ascii_case("corresponding"))
+            || (set_op(&t.token)
+                && prev.is_some_and(|p| {
+                    is_kw(p, Keyword::INNER)
+                        || is_kw(p, Keyword::OUTER)
+                        || is_kw(p, Keyword::LEFT)
+                        || is_kw(p, Keyword::FULL)
+                }))
+        {
             return true;
         }
         if is_kw(&t.token, Keyword::FROM) && (prev.is_none() || prev == Some(&Token::LParen)) {
@@ -161,7 +176,12 @@ fn ident(name: &str) -> Item {
 }
 
 fn paren(items: Vec<Item>) -> Item {
-    let space = || vec![TokenWithSpan::new(Token::Whitespace(Whitespace::Space), Span::empty())];
+    let space = || {
+        vec![TokenWithSpan::new(
+            Token::Whitespace(Whitespace::Space),
+            Span::empty(),
+        )]
+    };
     Item::Group {
         open: (TokenWithSpan::new(Token::LParen, Span::empty()), space()),
         items,
@@ -251,14 +271,17 @@ impl Rewriter {
         if item_is_kw(items.first(), Keyword::FROM) {
             items.splice(0..0, [kw("SELECT"), tok(Token::Mul)]);
         }
-        let has_pipe = items
-            .iter()
-            .any(|i| matches!(i, Item::Tok(t, _) if t.token == Token::VerticalBarRightAngleBracket));
+        let items = set_modes(items);
+        let has_pipe = items.iter().any(
+            |i| matches!(i, Item::Tok(t, _) if t.token == Token::VerticalBarRightAngleBracket),
+        );
         if !has_pipe {
             return items;
         }
         let starts_query = match items.first() {
-            Some(Item::Tok(t, _)) => is_kw(&t.token, Keyword::SELECT) || is_kw(&t.token, Keyword::WITH),
+            Some(Item::Tok(t, _)) => {
+                is_kw(&t.token, Keyword::SELECT) || is_kw(&t.token, Keyword::WITH)
+            }
             Some(g) => is_paren(g),
             None => false,
         };
@@ -289,7 +312,12 @@ impl Rewriter {
     }
 
     /// Applies one pipe operator `op` (the tokens after `|>`) to the query `current`.
-    fn apply(&mut self, current: Vec<Item>, op: Vec<Item>, alias: &mut Option<String>) -> Vec<Item> {
+    fn apply(
+        &mut self,
+        current: Vec<Item>,
+        op: Vec<Item>,
+        alias: &mut Option<String>,
+    ) -> Vec<Item> {
         // The query's own WITH clause stays outermost, so its names stay visible to later
         // operators.
         let (mut with, current) = split_with(current);
@@ -316,18 +344,21 @@ impl Rewriter {
             let a = keep(alias, self);
             return select_from(vec![kw("DISTINCT"), tok(Token::Mul)], paren(current), &a);
         }
-        if item_is_kw(first, Keyword::AS) && op.len() == 2 {
-            if let Item::Tok(t, _) = &op[1]
-                && let Some(name) = word_of(&t.token)
-            {
-                *alias = Some(name.clone());
-                return select_from(vec![tok(Token::Mul)], paren(current), &name);
-            }
+        if item_is_kw(first, Keyword::AS)
+            && op.len() == 2
+            && let Item::Tok(t, _) = &op[1]
+            && let Some(name) = word_of(&t.token)
+        {
+            *alias = Some(name.clone());
+            return select_from(vec![tok(Token::Mul)], paren(current), &name);
         }
         if item_is_kw(first, Keyword::SET) {
             let mut replace = Vec::new();
             let mut ok = true;
-            for (i, part) in split(op[1..].to_vec(), &Token::Comma).into_iter().enumerate() {
+            for (i, part) in split(op[1..].to_vec(), &Token::Comma)
+                .into_iter()
+                .enumerate()
+            {
                 match part.as_slice() {
                     [Item::Tok(name, _), Item::Tok(eq, _), expr @ ..]
                         if eq.token == Token::Eq && !expr.is_empty() =>
@@ -361,7 +392,7 @@ impl Rewriter {
                 &a,
             );
         }
-        let windowed = has_top_level_kw(&op, Keyword::OVER) || op.iter().any(|i| has_over(i));
+        let windowed = has_top_level_kw(&op, Keyword::OVER) || op.iter().any(has_over);
         if windowed && (item_is_kw(first, Keyword::EXTEND) || item_is_kw(first, Keyword::SELECT)) {
             let mut list = Vec::new();
             if item_is_kw(first, Keyword::EXTEND) {
@@ -414,17 +445,22 @@ impl Rewriter {
                 return select_from(vec![tok(Token::Mul)], paren(current), &a);
             }
         }
-        if (item_is_kw(first, Keyword::INTERSECT) || item_is_kw(first, Keyword::EXCEPT))
-            && item_is_kw(op.get(1), Keyword::ALL)
-            && op.len() > 2
-            && is_paren(&op[2])
+        let by_name = item_is_kw(op.get(2), Keyword::BY) && item_is_kw(op.get(3), Keyword::NAME);
+        let set_op = item_is_kw(first, Keyword::INTERSECT)
+            || item_is_kw(first, Keyword::EXCEPT)
+            || (by_name && item_is_kw(first, Keyword::UNION));
+        let all = item_is_kw(op.get(1), Keyword::ALL);
+        let start = if by_name { 4 } else { 2 };
+        if set_op
+            && (all || (by_name && item_is_kw(op.get(1), Keyword::DISTINCT)))
+            && op.len() > start
+            && is_paren(&op[start])
         {
-            let queries = split(op[2..].to_vec(), &Token::Comma);
+            let queries = split(op[start..].to_vec(), &Token::Comma);
             if queries.iter().all(|q| q.len() == 1 && is_paren(&q[0])) {
                 let mut set = vec![paren(current)];
                 for q in queries {
-                    set.push(op[0].clone());
-                    set.push(kw("ALL"));
+                    set.extend(op[..start].iter().cloned());
                     set.extend(q);
                 }
                 let a = self.fresh_alias();
@@ -469,6 +505,139 @@ fn split_with(items: Vec<Item>) -> (Vec<Item>, Vec<Item>) {
     let mut with = items;
     let body = with.split_off(i);
     (with, body)
+}
+
+fn is_word(item: Option<&Item>, word: &str) -> bool {
+    matches!(item, Some(Item::Tok(t, _)) if matches!(&t.token, Token::Word(w)
+        if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word)))
+}
+
+fn is_set_op(item: Option<&Item>) -> bool {
+    item_is_kw(item, Keyword::UNION)
+        || item_is_kw(item, Keyword::INTERSECT)
+        || item_is_kw(item, Keyword::EXCEPT)
+}
+
+/// `[INNER | FULL [OUTER] | LEFT [OUTER]] op ALL|DISTINCT BY NAME [ON (cols)]` and
+/// `op ALL|DISTINCT [STRICT] CORRESPONDING [BY (cols)]` become `op ALL|DISTINCT BY NAME (SELECT *
+/// FROM (right) AS `_dap_by_name:<mode>:<cols>`)`, the marker `engine::by_name` reads. Only when
+/// the right operand runs to the end of the query (or its ORDER BY / LIMIT / `|>`).
+fn set_modes(items: Vec<Item>) -> Vec<Item> {
+    let mut i = 0;
+    let mut items = items;
+    while i < items.len() {
+        let (mode, op_at) = if is_set_op(items.get(i)) {
+            ("strict", i)
+        } else if item_is_kw(items.get(i), Keyword::INNER) && is_set_op(items.get(i + 1)) {
+            ("inner", i + 1)
+        } else if (item_is_kw(items.get(i), Keyword::FULL)
+            || item_is_kw(items.get(i), Keyword::LEFT))
+            && item_is_kw(items.get(i + 1), Keyword::OUTER)
+            && is_set_op(items.get(i + 2))
+        {
+            (
+                if item_is_kw(items.get(i), Keyword::FULL) {
+                    "full"
+                } else {
+                    "left"
+                },
+                i + 2,
+            )
+        } else if (item_is_kw(items.get(i), Keyword::FULL)
+            || item_is_kw(items.get(i), Keyword::LEFT))
+            && is_set_op(items.get(i + 1))
+        {
+            (
+                if item_is_kw(items.get(i), Keyword::FULL) {
+                    "full"
+                } else {
+                    "left"
+                },
+                i + 1,
+            )
+        } else {
+            i += 1;
+            continue;
+        };
+        let q = op_at + 1;
+        if !(item_is_kw(items.get(q), Keyword::ALL) || item_is_kw(items.get(q), Keyword::DISTINCT))
+        {
+            i = op_at + 1;
+            continue;
+        }
+        let mut j = q + 1;
+        let mut mode = mode;
+        let by_name =
+            item_is_kw(items.get(j), Keyword::BY) && item_is_kw(items.get(j + 1), Keyword::NAME);
+        let on_kw;
+        if by_name {
+            if mode == "strict" && !item_is_kw(items.get(j + 2), Keyword::ON) {
+                // Plain BY NAME: sqlparser and engine::by_name handle it.
+                i = j + 2;
+                continue;
+            }
+            j += 2;
+            on_kw = Keyword::ON;
+        } else {
+            let strict = is_word(items.get(j), "strict");
+            if strict {
+                j += 1;
+            }
+            if mode != "strict" || !is_word(items.get(j), "corresponding") {
+                i = op_at + 1;
+                continue;
+            }
+            if !strict {
+                mode = "inner";
+            }
+            j += 1;
+            on_kw = Keyword::BY;
+        }
+        let mut cols = Vec::new();
+        if item_is_kw(items.get(j), on_kw) && items.get(j + 1).is_some_and(is_paren) {
+            if let Some(Item::Group { items: list, .. }) = items.get(j + 1) {
+                for part in split(list.clone(), &Token::Comma) {
+                    match part.as_slice() {
+                        [Item::Tok(t, _)] => match &t.token {
+                            Token::Word(w) => cols.push(w.value.clone()),
+                            _ => return items,
+                        },
+                        _ => return items,
+                    }
+                }
+            }
+            j += 2;
+        }
+        // The right operand: up to ORDER BY / LIMIT / `|>` / the end; another set operator
+        // after it is left alone (precedence would change what the marker wraps).
+        let end = (j..items.len())
+            .find(|&k| {
+                item_is_kw(items.get(k), Keyword::ORDER)
+                    || item_is_kw(items.get(k), Keyword::LIMIT)
+                    || matches!(items.get(k), Some(Item::Tok(t, _)) if t.token == Token::VerticalBarRightAngleBracket)
+                    || is_set_op(items.get(k))
+            })
+            .unwrap_or(items.len());
+        if is_set_op(items.get(end)) || end == j {
+            return items;
+        }
+        let right: Vec<Item> = items[j..end].to_vec();
+        let marker = format!("_dap_by_name:{mode}:{}", cols.join(","));
+        let mut wrapped = vec![
+            kw("SELECT"),
+            tok(Token::Mul),
+            kw("FROM"),
+            paren(right),
+            kw("AS"),
+        ];
+        wrapped.push(tok(Token::make_word(&marker, Some('`'))));
+        let mut replacement = vec![items[op_at].clone(), items[q].clone(), kw("BY"), kw("NAME")];
+        replacement.push(paren(wrapped));
+        let len = replacement.len();
+        items.splice(i..end, replacement);
+        i += len;
+    }
+    items
 }
 
 fn has_over(item: &Item) -> bool {

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::runtime::SpawnedTask;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
-use datafusion::common::{internal_err, Result};
+use datafusion::common::{Result, internal_err};
 use datafusion::execution::TaskContext;
 use datafusion::physical_expr::{EquivalenceProperties, Partitioning, PhysicalExpr};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
@@ -35,7 +35,8 @@ use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::union::UnionExec;
 use datafusion::physical_plan::{
-    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties, SendableRecordBatchStream,
+    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties,
+    SendableRecordBatchStream,
 };
 use futures::StreamExt;
 
@@ -55,9 +56,11 @@ impl PhysicalOptimizerRule for OrderedUnion {
         if !contains_unordered_union(&plan)? {
             return Ok(plan);
         }
-        let plan = plan.transform_up(|node| {
-            if let Some(union) = node.downcast_ref::<UnionExec>() {
-                if union.properties().output_ordering().is_none() {
+        let plan = plan
+            .transform_up(|node| {
+                if let Some(union) = node.downcast_ref::<UnionExec>()
+                    && union.properties().output_ordering().is_none()
+                {
                     let inputs = union
                         .inputs()
                         .iter()
@@ -65,23 +68,19 @@ impl PhysicalOptimizerRule for OrderedUnion {
                         .collect::<Result<Vec<_>>>()?;
                     return Ok(Transformed::yes(Arc::new(OrderedUnionExec::new(inputs))));
                 }
-            }
-            if is_round_robin(&node) && contains_ordered_union(&node)? {
-                let input = Arc::clone(node.children()[0]);
-                return Ok(Transformed::yes(input));
-            }
-            Ok(Transformed::no(node))
-        })
-        .map(|t| t.data)?;
+                if is_round_robin(&node) && contains_ordered_union(&node)? {
+                    let input = Arc::clone(node.children()[0]);
+                    return Ok(Transformed::yes(input));
+                }
+                Ok(Transformed::no(node))
+            })
+            .map(|t| t.data)?;
         // A sort-preserving merge (or window, ...) above the union relied on each branch being
         // sorted; the concatenation is not, so sorts are added back where needed.
         let plan = PlanWithCorrespondingSort::new_default(plan)
             .transform_up(ensure_sorting)?
             .data
             .plan;
-        if std::env::var_os("DAP_DEBUG_PLAN").is_some() {
-            eprintln!("{}", datafusion::physical_plan::displayable(plan.as_ref()).indent(true));
-        }
         Ok(plan)
     }
 
@@ -97,11 +96,11 @@ impl PhysicalOptimizerRule for OrderedUnion {
 fn contains_unordered_union(plan: &Arc<dyn ExecutionPlan>) -> Result<bool> {
     let mut found = false;
     plan.apply(|node| {
-        if let Some(union) = node.downcast_ref::<UnionExec>() {
-            if union.properties().output_ordering().is_none() {
-                found = true;
-                return Ok(TreeNodeRecursion::Stop);
-            }
+        if let Some(union) = node.downcast_ref::<UnionExec>()
+            && union.properties().output_ordering().is_none()
+        {
+            found = true;
+            return Ok(TreeNodeRecursion::Stop);
         }
         Ok(TreeNodeRecursion::Continue)
     })?;

@@ -6,12 +6,13 @@
 //! (each write is one Delta commit); statement-scoped temporary state is dropped after each
 //! statement, whether it succeeded or not.
 
+mod by_name;
 mod ddl;
 mod dml;
-mod struct_unnest;
 pub mod info_schema;
 pub mod rewrite;
 pub mod script;
+mod struct_unnest;
 
 use std::sync::{Arc, OnceLock, Weak};
 
@@ -152,6 +153,7 @@ pub(crate) async fn plan_statement_as(
     resolver.resolve(&mut stmt).await?;
     crate::dialect::rewrite_statement(&mut stmt)?;
     struct_unnest::expand_struct_unnest(&mut stmt, resolver.state).await;
+    by_name::rewrite_by_name(&mut stmt, resolver.state).await?;
     let mut spellings = table_column_spellings(resolver.state, &mut stmt).await;
     crate::dialect::case::declared_names(&mut stmt, &mut spellings);
     crate::dialect::case::fold_column_case(&mut stmt, &spellings);

@@ -46,9 +46,7 @@ fn candidate(tf: &TableFactor) -> Option<&Expr> {
             with_offset_alias: None,
             with_ordinality: false,
             ..
-        } if array_exprs.len() == 1 && !refers_to_columns(&array_exprs[0]) => {
-            Some(&array_exprs[0])
-        }
+        } if array_exprs.len() == 1 && !refers_to_columns(&array_exprs[0]) => Some(&array_exprs[0]),
         _ => None,
     }
 }
