@@ -7,10 +7,9 @@
 //!   `ARRAY_TO_STRING(ARRAY_SLICE(ARRAY_AGG(x ...) FILTER (WHERE x IS NOT NULL), 0, n - 1), d)`.
 //! - `PERCENTILE_CONT` / `PERCENTILE_DISC` with RESPECT NULLS call their RESPECT NULLS twins
 //!   (`functions/percentile.rs`).
-//! - `ARRAY_AGG(DISTINCT x)` / `STRING_AGG(DISTINCT x, d)` without ORDER BY or LIMIT call
-//!   `$array_agg_distinct` / `$string_agg_distinct` (`functions/distinct_agg.rs`): BigQuery's
-//!   documented results keep first-occurrence order, which DataFusion's hash-based DISTINCT does
-//!   not.
+//! - `ARRAY_AGG(DISTINCT x)` / `STRING_AGG(DISTINCT x, d)` without ORDER BY keep first-occurrence
+//!   order, as BigQuery's documented results do and DataFusion's hash-based DISTINCT does not
+//!   ([`distinct_in_order`]).
 //!
 //! References:
 //! <https://cloud.google.com/bigquery/docs/reference/standard-sql/aggregate_functions#array_agg>,
@@ -222,18 +221,6 @@ impl VisitorMut for Aggregates {
                 if let FunctionArguments::List(l) = &mut g.args {
                     l.clauses
                         .retain(|c| !matches!(c, FunctionArgumentClause::IgnoreOrRespectNulls(_)));
-                }
-                *expr = Expr::Function(g);
-            }
-            "array_agg" | "string_agg"
-                if distinct && !has_order && !has_limit && f.over.is_none() =>
-            {
-                // First-occurrence order: functions/distinct_agg.rs
-                let mut g = f.clone();
-                let twin = format!("${name}_distinct");
-                g.name = ObjectName::from(vec![Ident::with_quote('"', twin)]);
-                if let FunctionArguments::List(l) = &mut g.args {
-                    l.duplicate_treatment = None;
                 }
                 *expr = Expr::Function(g);
             }

@@ -21,7 +21,6 @@ pub mod cast_format;
 pub mod civil_math;
 pub mod code_points;
 pub mod corr;
-pub mod distinct_agg;
 pub mod empty_array;
 pub mod format;
 pub mod format_elements;
@@ -90,7 +89,6 @@ pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
     let mut all: Vec<Arc<AggregateUDF>> = Vec::new();
     all.extend(corr::aggregate_functions());
     all.extend(percentile::aggregate_functions());
-    all.extend(distinct_agg::aggregate_functions());
     all
 }
 
