@@ -345,9 +345,8 @@ pub async fn load(engine: &Engine, req: &LoadRequest) -> Result<LoadSummary> {
     let bytes = Arc::new(AtomicU64::new(0));
     let rows = Arc::new(AtomicU64::new(0));
     let failure: Arc<parking_lot::Mutex<Option<LoadError>>> = Arc::default();
-    let (tx, rx) = tokio::sync::mpsc::channel::<datafusion::error::Result<RecordBatch>>(
-        parallel * 2,
-    );
+    let (tx, rx) =
+        tokio::sync::mpsc::channel::<datafusion::error::Result<RecordBatch>>(parallel * 2);
     let driver = tokio::spawn(drive(
         units(
             files.clone(),
@@ -363,14 +362,13 @@ pub async fn load(engine: &Engine, req: &LoadRequest) -> Result<LoadSummary> {
         parallel,
     ));
     let counted = rows.clone();
-    let stream = futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|x| (x, rx))
-    })
-    .inspect(move |b| {
-        if let Ok(b) = b {
-            counted.fetch_add(b.num_rows() as u64, Ordering::Relaxed);
-        }
-    });
+    let stream =
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) })
+            .inspect(move |b| {
+                if let Ok(b) = b {
+                    counted.fetch_add(b.num_rows() as u64, Ordering::Relaxed);
+                }
+            });
     let plan = sink::plan(
         out_schema.clone(),
         Box::pin(RecordBatchStreamAdapter::new(out_schema.clone(), stream)),
@@ -738,8 +736,7 @@ impl DecodeCtx {
             TimestampMicrosecondArray::from(vec![self.loaded_at; n])
                 .with_timezone(crate::dialect::types::UTC),
         ));
-        RecordBatch::try_new(self.out.clone(), cols)
-            .map_err(|e| LoadError::at(file, e.to_string()))
+        RecordBatch::try_new(self.out.clone(), cols).map_err(|e| LoadError::at(file, e.to_string()))
     }
 
     fn csv_skip(&self, path: &PathBuf) -> u64 {
@@ -783,9 +780,17 @@ impl BadLog {
 /// A piece of work: a chunk of newline-delimited JSON, a whole JSON document, or a whole CSV or
 /// Parquet file (read batch by batch by its task).
 enum Unit {
-    Lines { file: Arc<str>, chunk: source::Chunk },
-    Doc { file: Arc<str>, bytes: Vec<u8> },
-    File { path: PathBuf },
+    Lines {
+        file: Arc<str>,
+        chunk: source::Chunk,
+    },
+    Doc {
+        file: Arc<str>,
+        bytes: Vec<u8>,
+    },
+    File {
+        path: PathBuf,
+    },
 }
 
 /// The units of `files`, read on their own thread (a bounded channel keeps memory bounded).
@@ -800,9 +805,9 @@ fn units(
     std::thread::spawn(move || {
         for path in files {
             let r = match format {
-                SourceFormat::Csv | SourceFormat::Parquet => tx
-                    .blocking_send(Ok(Unit::File { path }))
-                    .map_err(|_| None),
+                SourceFormat::Csv | SourceFormat::Parquet => {
+                    tx.blocking_send(Ok(Unit::File { path })).map_err(|_| None)
+                }
                 _ => json_units(&path, json_path, &bytes, &tx),
             };
             match r {
@@ -933,12 +938,13 @@ fn decode_unit(
 /// The table schema after appending a Parquet file's columns to a table with `current`: new
 /// columns are added; an existing column must keep its type.
 fn evolve_schema(current: &Schema, incoming: &Schema) -> std::result::Result<Schema, String> {
-    let mut out: Vec<Field> = current.fields().iter().map(|f| f.as_ref().clone()).collect();
+    let mut out: Vec<Field> = current
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
     for f in incoming.fields() {
-        match out
-            .iter()
-            .find(|c| c.name().eq_ignore_ascii_case(f.name()))
-        {
+        match out.iter().find(|c| c.name().eq_ignore_ascii_case(f.name())) {
             Some(c) if c.data_type().equals_datatype(f.data_type()) => {}
             Some(c) => {
                 return Err(format!(
