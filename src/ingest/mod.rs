@@ -3,8 +3,8 @@
 //!
 //! Guarantees:
 //! - One load is one Delta commit: the table gains all accepted rows or nothing. A load with more
-//!   bad records than `max_bad_records` commits nothing (Parquet files already written for it stay
-//!   unreferenced by the Delta log, as after any failed write).
+//!   bad records than `max_bad_records` commits nothing (delta-rs aborts the Parquet files it was
+//!   writing; any file left over is unreferenced by the Delta log).
 //! - Memory is bounded: files are read in newline-aligned chunks (NDJSON) or batch by batch (CSV,
 //!   Parquet), decoded in parallel, and streamed into the Delta writer, which writes Parquet files
 //!   as batches arrive. A JSON array or envelope file is one document and is read whole.
