@@ -24,6 +24,7 @@ pub mod infer;
 pub mod json;
 pub mod parquet;
 mod pipeline;
+pub mod schema;
 mod sink;
 pub mod source;
 pub mod sql;

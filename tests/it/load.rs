@@ -149,3 +149,31 @@ fn over_max_bad_records_after_batches_were_written_commits_nothing() {
         .stderr(predicates::str::contains("nothing was loaded"));
     csv(wh.path(), "SELECT COUNT(*) AS n FROM raw.t").stdout("n\n30000\n");
 }
+
+#[test]
+fn explicit_schema_flag() {
+    let wh = tempfile::tempdir().expect("temp dir");
+    dap(wh.path())
+        .args(["query", "-c", "CREATE SCHEMA raw"])
+        .assert()
+        .success();
+    dap(wh.path())
+        .args([
+            "load",
+            "--source-format",
+            "CSV",
+            "--skip-leading-rows",
+            "1",
+            "--schema",
+            "label:STRING,other:STRING",
+            "raw.s",
+            &data("strings.csv"),
+        ])
+        .assert()
+        .success();
+    csv(wh.path(), "SELECT label FROM raw.s ORDER BY label").stdout("label\nbaz\nfoo\n");
+    dap(wh.path())
+        .args(["load", "--schema", "a:NOPE", "raw.s", &data("strings.csv")])
+        .assert()
+        .code(2);
+}
