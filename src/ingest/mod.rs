@@ -272,6 +272,20 @@ pub async fn load(engine: &Engine, req: &LoadRequest) -> Result<LoadSummary> {
         return Err(LoadError::at(&req.uris.join(", "), "no files to load").into());
     }
     let format = file_format(req.format, &files)?;
+    let mut csv_options = req.csv.clone();
+    let tsv = |f: &PathBuf| {
+        let name = f.to_string_lossy().to_ascii_lowercase();
+        [".tsv", ".tsv.gz", ".tsv.zst"]
+            .iter()
+            .any(|e| name.ends_with(e))
+    };
+    if req.format == SourceFormat::Auto
+        && csv_options.field_delimiter == b','
+        && files.iter().all(tsv)
+    {
+        // AUTO on .tsv files: tab-separated unless a delimiter was given.
+        csv_options.field_delimiter = b'\t';
+    }
     let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
     let progress = req.progress.then(progress_bar);
 
@@ -283,7 +297,7 @@ pub async fn load(engine: &Engine, req: &LoadRequest) -> Result<LoadSummary> {
             let detected = match format {
                 SourceFormat::Parquet => Detected::Schema(detect_parquet(&files).await?),
                 SourceFormat::Csv => {
-                    let (fields, skips) = detect_csv(&files, &req.csv, parallel).await?;
+                    let (fields, skips) = detect_csv(&files, &csv_options, parallel).await?;
                     csv_skips = skips;
                     Detected::Fields(fields)
                 }
@@ -342,7 +356,7 @@ pub async fn load(engine: &Engine, req: &LoadRequest) -> Result<LoadSummary> {
         loaded_at,
         bad: BadLog::new(req.max_bad_records),
         json_path: req.json_path.clone(),
-        csv: req.csv.clone(),
+        csv: csv_options,
         csv_skips,
     });
     let bytes = Arc::new(AtomicU64::new(0));
