@@ -92,6 +92,10 @@ pub enum Command {
         /// CSV: the text that means NULL (default: an empty field).
         #[arg(long, default_value = "")]
         null_marker: String,
+        /// An explicit schema instead of autodetection: `name:TYPE,...` or a BigQuery JSON
+        /// schema file.
+        #[arg(long)]
+        schema: Option<String>,
     },
     /// Pull JSON pages from an HTTP API into the warehouse's landing zone (and optionally a table).
     Extract(extract::ExtractArgs),
@@ -210,6 +214,7 @@ async fn run_async(cli: Cli) -> i32 {
             quote,
             allow_quoted_newlines,
             null_marker,
+            schema,
         } => {
             let parsed = crate::ingest::SourceFormat::parse(&format).and_then(|f| {
                 Ok((
@@ -232,6 +237,14 @@ async fn run_async(cli: Cli) -> i32 {
                     return 2;
                 }
             };
+            let schema = match schema.as_deref().map(crate::ingest::schema::parse) {
+                None => None,
+                Some(Ok(s)) => Some(s),
+                Some(Err(e)) => {
+                    eprintln!("error: {e}");
+                    return 2;
+                }
+            };
             let engine = match Engine::new(opts).await {
                 Ok(e) => e,
                 Err(e) => {
@@ -250,6 +263,7 @@ async fn run_async(cli: Cli) -> i32 {
                 .source_columns(source_columns)
                 .csv(csv_options);
             req.json_path = json_path;
+            req.schema = schema;
             req.progress = std::io::stderr().is_terminal();
             match crate::ingest::load(&engine, &req).await {
                 Ok(summary) => {

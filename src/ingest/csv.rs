@@ -72,7 +72,10 @@ impl CsvOptions {
         }
     }
 
-    fn reader(&self, path: &Path) -> Result<csv::Reader<Box<dyn std::io::BufRead + Send>>, LoadError> {
+    fn reader(
+        &self,
+        path: &Path,
+    ) -> Result<csv::Reader<Box<dyn std::io::BufRead + Send>>, LoadError> {
         let mut b = csv::ReaderBuilder::new();
         b.has_headers(false)
             .flexible(true)
@@ -143,7 +146,9 @@ pub fn scan(path: &Path, opts: &CsvOptions) -> Result<CsvScan, LoadError> {
     let mut types: Vec<Ty> = Vec::new();
     let mut index = 0u64;
     loop {
-        let more = rdr.read_record(&mut record).map_err(|e| csv_error(&name, e))?;
+        let more = rdr
+            .read_record(&mut record)
+            .map_err(|e| csv_error(&name, e))?;
         if !more {
             break;
         }
@@ -360,7 +365,8 @@ fn flush(
             .filter(|(_, g)| **g)
             .map(|(l, _)| *l)
             .collect();
-        let b = filter_record_batch(&batch, &mask).map_err(|e| LoadError::at(file, e.to_string()))?;
+        let b =
+            filter_record_batch(&batch, &mask).map_err(|e| LoadError::at(file, e.to_string()))?;
         (b, kept)
     };
     rows.clear();

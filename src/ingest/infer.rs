@@ -132,9 +132,7 @@ impl Ty {
             (Struct(a), Struct(b)) => b.iter().find_map(|(name, t)| {
                 a.iter()
                     .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                    .and_then(|(_, existing)| {
-                        existing.conflict(t, &Path::child(path, name))
-                    })
+                    .and_then(|(_, existing)| existing.conflict(t, &Path::child(path, name)))
             }),
             (a, b) if std::mem::discriminant(a) == std::mem::discriminant(b) => None,
             (a, b) => Some(format!(
@@ -223,7 +221,8 @@ pub struct Scanned(pub Result<Ty, String>);
 
 impl<'de> Deserialize<'de> for Scanned {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(TyVisitor).map(|r| Scanned(r.map_err(|e| e.render())))
+        d.deserialize_any(TyVisitor)
+            .map(|r| Scanned(r.map_err(|e| e.render())))
     }
 }
 

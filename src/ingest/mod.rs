@@ -3,8 +3,8 @@
 //!
 //! Guarantees:
 //! - One load is one Delta commit: the table gains all accepted rows or nothing. A load with more
-//!   bad records than `max_bad_records` commits nothing (Parquet files already written for it stay
-//!   unreferenced by the Delta log, as after any failed write).
+//!   bad records than `max_bad_records` commits nothing (delta-rs aborts the Parquet files it was
+//!   writing; any file left over is unreferenced by the Delta log).
 //! - Memory is bounded: files are read in newline-aligned chunks (NDJSON) or batch by batch (CSV,
 //!   Parquet), decoded in parallel, and streamed into the Delta writer, which writes Parquet files
 //!   as batches arrive. A JSON array or envelope file is one document and is read whole.
@@ -19,9 +19,12 @@
 //! - `.gz` and `.zst` files are decompressed on the fly.
 
 pub mod csv;
+mod evolve;
 pub mod infer;
 pub mod json;
 pub mod parquet;
+mod pipeline;
+pub mod schema;
 mod sink;
 pub mod source;
 pub mod sql;
@@ -29,14 +32,11 @@ pub mod sql;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use datafusion::arrow::array::{
-    ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
-};
-use datafusion::arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef};
-use datafusion::error::DataFusionError;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use deltalake::operations::write::SchemaMode;
 use deltalake::protocol::SaveMode;
@@ -47,7 +47,10 @@ use crate::engine::Engine;
 use crate::error::{DapError, ObjectKind, Result};
 use crate::lakehouse::Object;
 use crate::lakehouse::names::{NameResolver, TableName};
+use evolve::{evolve, evolve_schema};
 use infer::Ty;
+pub use pipeline::{BATCH_ROWS, BadLog, DecodeCtx, Emit};
+use pipeline::{Unit, drive, units};
 
 /// The format of the files to load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -269,6 +272,20 @@ pub async fn load(engine: &Engine, req: &LoadRequest) -> Result<LoadSummary> {
         return Err(LoadError::at(&req.uris.join(", "), "no files to load").into());
     }
     let format = file_format(req.format, &files)?;
+    let mut csv_options = req.csv.clone();
+    let tsv = |f: &PathBuf| {
+        let name = f.to_string_lossy().to_ascii_lowercase();
+        [".tsv", ".tsv.gz", ".tsv.zst"]
+            .iter()
+            .any(|e| name.ends_with(e))
+    };
+    if req.format == SourceFormat::Auto
+        && csv_options.field_delimiter == b','
+        && files.iter().all(tsv)
+    {
+        // AUTO on .tsv files: tab-separated unless a delimiter was given.
+        csv_options.field_delimiter = b'\t';
+    }
     let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
     let progress = req.progress.then(progress_bar);
 
@@ -280,7 +297,7 @@ pub async fn load(engine: &Engine, req: &LoadRequest) -> Result<LoadSummary> {
             let detected = match format {
                 SourceFormat::Parquet => Detected::Schema(detect_parquet(&files).await?),
                 SourceFormat::Csv => {
-                    let (fields, skips) = detect_csv(&files, &req.csv, parallel).await?;
+                    let (fields, skips) = detect_csv(&files, &csv_options, parallel).await?;
                     csv_skips = skips;
                     Detected::Fields(fields)
                 }
@@ -339,15 +356,14 @@ pub async fn load(engine: &Engine, req: &LoadRequest) -> Result<LoadSummary> {
         loaded_at,
         bad: BadLog::new(req.max_bad_records),
         json_path: req.json_path.clone(),
-        csv: req.csv.clone(),
+        csv: csv_options,
         csv_skips,
     });
     let bytes = Arc::new(AtomicU64::new(0));
     let rows = Arc::new(AtomicU64::new(0));
     let failure: Arc<parking_lot::Mutex<Option<LoadError>>> = Arc::default();
-    let (tx, rx) = tokio::sync::mpsc::channel::<datafusion::error::Result<RecordBatch>>(
-        parallel * 2,
-    );
+    let (tx, rx) =
+        tokio::sync::mpsc::channel::<datafusion::error::Result<RecordBatch>>(parallel * 2);
     let driver = tokio::spawn(drive(
         units(
             files.clone(),
@@ -363,14 +379,13 @@ pub async fn load(engine: &Engine, req: &LoadRequest) -> Result<LoadSummary> {
         parallel,
     ));
     let counted = rows.clone();
-    let stream = futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|x| (x, rx))
-    })
-    .inspect(move |b| {
-        if let Ok(b) = b {
-            counted.fetch_add(b.num_rows() as u64, Ordering::Relaxed);
-        }
-    });
+    let stream =
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) })
+            .inspect(move |b| {
+                if let Ok(b) = b {
+                    counted.fetch_add(b.num_rows() as u64, Ordering::Relaxed);
+                }
+            });
     let plan = sink::plan(
         out_schema.clone(),
         Box::pin(RecordBatchStreamAdapter::new(out_schema.clone(), stream)),
@@ -622,336 +637,6 @@ fn progress_bar() -> indicatif::ProgressBar {
     );
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
     bar
-}
-
-/// The table schema after appending rows of the detected `fields` to a table with `current`.
-fn evolve(current: &Schema, fields: &[(String, Ty)]) -> Result<Schema, String> {
-    let merged = evolve_fields(current.fields(), fields, "")?;
-    Ok(Schema::new(merged))
-}
-
-fn evolve_fields(
-    current: &Fields,
-    incoming: &[(String, Ty)],
-    path: &str,
-) -> Result<Fields, String> {
-    let mut out: Vec<Field> = current.iter().map(|f| f.as_ref().clone()).collect();
-    for (name, ty) in incoming {
-        let child = format!("{path}{}{name}", if path.is_empty() { "" } else { "." });
-        match out.iter_mut().find(|f| f.name().eq_ignore_ascii_case(name)) {
-            Some(f) => {
-                let dt = evolve_type(f.data_type(), ty, &child)?;
-                *f = f.clone().with_data_type(dt);
-            }
-            None => out.push(Field::new(
-                name,
-                ty.data_type()
-                    .map_err(|e| format!("field `{child}`: {e}"))?,
-                true,
-            )),
-        }
-    }
-    Ok(out.into())
-}
-
-fn evolve_type(current: &DataType, ty: &Ty, path: &str) -> Result<DataType, String> {
-    let ok = match (current, ty) {
-        (_, Ty::Null) => true,
-        (DataType::Int64 | DataType::Float64 | DataType::Decimal128(..), Ty::Int) => true,
-        (DataType::Float64, Ty::Float) => true,
-        (DataType::Boolean, Ty::Bool) => true,
-        (DataType::Date32, Ty::Date) => true,
-        (
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View,
-            Ty::String | Ty::Date | Ty::Timestamp,
-        ) => true,
-        (DataType::Timestamp(_, Some(_)), Ty::Timestamp) => true,
-        (DataType::List(f) | DataType::LargeList(f), Ty::Array(t)) => {
-            let inner = evolve_type(f.data_type(), t, path)?;
-            let f = Arc::new(f.as_ref().clone().with_data_type(inner));
-            return Ok(match current {
-                DataType::LargeList(_) => DataType::LargeList(f),
-                _ => DataType::List(f),
-            });
-        }
-        (DataType::Struct(fields), Ty::Struct(incoming)) => {
-            return Ok(DataType::Struct(evolve_fields(fields, incoming, path)?));
-        }
-        _ => false,
-    };
-    if ok {
-        Ok(current.clone())
-    } else {
-        Err(format!(
-            "field `{path}` is {} in the table but {} in the data",
-            crate::dialect::types::bq_type_name(&Field::new(path, current.clone(), true)),
-            ty.data_type()
-                .map(|dt| crate::dialect::types::bq_type_name(&Field::new(path, dt, true)))
-                .unwrap_or_else(|e| e)
-        ))
-    }
-}
-
-/// Rows per decoded batch.
-pub const BATCH_ROWS: usize = 8192;
-/// Bytes per newline-delimited chunk.
-const CHUNK_BYTES: usize = 4 << 20;
-
-/// Where decoded batches go (a bounded channel into the Delta writer).
-pub type Emit<'a> = dyn FnMut(RecordBatch) -> std::result::Result<(), LoadError> + 'a;
-
-/// Everything a decoding task needs.
-pub struct DecodeCtx {
-    pub format: SourceFormat,
-    /// The table's data columns.
-    pub schema: SchemaRef,
-    /// `schema` plus, with `source_columns`, the source columns.
-    pub out: SchemaRef,
-    pub source_columns: bool,
-    pub loaded_at: i64,
-    pub bad: BadLog,
-    pub json_path: Option<String>,
-    pub csv: csv::CsvOptions,
-    /// Header rows to skip per CSV file, as detected.
-    pub csv_skips: HashMap<PathBuf, u64>,
-}
-
-impl DecodeCtx {
-    /// Adds the source columns (when asked for) to a batch of `schema`; `lines` holds each row's
-    /// line.
-    pub fn finish(
-        &self,
-        batch: RecordBatch,
-        file: &str,
-        lines: &[u64],
-    ) -> std::result::Result<RecordBatch, LoadError> {
-        if !self.source_columns {
-            return Ok(batch);
-        }
-        let n = batch.num_rows();
-        let mut cols: Vec<ArrayRef> = batch.columns().to_vec();
-        cols.push(Arc::new(StringArray::from(vec![file; n])));
-        cols.push(Arc::new(Int64Array::from_iter(
-            (0..n).map(|i| lines.get(i).map(|l| *l as i64)),
-        )));
-        cols.push(Arc::new(
-            TimestampMicrosecondArray::from(vec![self.loaded_at; n])
-                .with_timezone(crate::dialect::types::UTC),
-        ));
-        RecordBatch::try_new(self.out.clone(), cols)
-            .map_err(|e| LoadError::at(file, e.to_string()))
-    }
-
-    fn csv_skip(&self, path: &PathBuf) -> u64 {
-        self.csv_skips
-            .get(path)
-            .copied()
-            .unwrap_or(self.csv.skip_leading_rows.unwrap_or(0))
-    }
-}
-
-/// The bad records of a load, shared by its decoding tasks.
-pub struct BadLog {
-    max: u64,
-    count: AtomicU64,
-    over: AtomicBool,
-    records: parking_lot::Mutex<Vec<BadRecord>>,
-}
-
-impl BadLog {
-    fn new(max: u64) -> Self {
-        BadLog {
-            max,
-            count: AtomicU64::new(0),
-            over: AtomicBool::new(false),
-            records: parking_lot::Mutex::new(Vec::new()),
-        }
-    }
-
-    /// Keeps a bad record; fails once there are more than `max_bad_records` (the load stops).
-    pub fn push(&self, b: BadRecord) -> std::result::Result<(), LoadError> {
-        let file = b.file.clone();
-        self.records.lock().push(b);
-        if self.count.fetch_add(1, Ordering::Relaxed) + 1 > self.max {
-            self.over.store(true, Ordering::Relaxed);
-            return Err(LoadError::at(&file, "too many bad records"));
-        }
-        Ok(())
-    }
-}
-
-/// A piece of work: a chunk of newline-delimited JSON, a whole JSON document, or a whole CSV or
-/// Parquet file (read batch by batch by its task).
-enum Unit {
-    Lines { file: Arc<str>, chunk: source::Chunk },
-    Doc { file: Arc<str>, bytes: Vec<u8> },
-    File { path: PathBuf },
-}
-
-/// The units of `files`, read on their own thread (a bounded channel keeps memory bounded).
-/// `bytes` counts the JSON bytes read.
-fn units(
-    files: Vec<PathBuf>,
-    format: SourceFormat,
-    json_path: bool,
-    bytes: Arc<AtomicU64>,
-) -> impl futures::Stream<Item = std::result::Result<Unit, LoadError>> + Send + 'static {
-    let (tx, rx) = tokio::sync::mpsc::channel(4);
-    std::thread::spawn(move || {
-        for path in files {
-            let r = match format {
-                SourceFormat::Csv | SourceFormat::Parquet => tx
-                    .blocking_send(Ok(Unit::File { path }))
-                    .map_err(|_| None),
-                _ => json_units(&path, json_path, &bytes, &tx),
-            };
-            match r {
-                Ok(()) => {}
-                Err(Some(e)) => {
-                    let _ = tx.blocking_send(Err(e));
-                    return;
-                }
-                Err(None) => return,
-            }
-        }
-    });
-    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) })
-}
-
-type UnitSender = tokio::sync::mpsc::Sender<std::result::Result<Unit, LoadError>>;
-
-/// Splits one JSON file into units: newline-aligned chunks, or one document when the file starts
-/// with `[` or rows sit under a `json_path`. `Err(None)`: the receiver is gone.
-fn json_units(
-    path: &std::path::Path,
-    json_path: bool,
-    bytes: &AtomicU64,
-    tx: &UnitSender,
-) -> std::result::Result<(), Option<LoadError>> {
-    let file: Arc<str> = path.to_string_lossy().into();
-    let reader = source::open(path)?;
-    let mut doc: Option<Vec<u8>> = None;
-    let mut decided = false;
-    for chunk in source::LineChunks::new(reader, CHUNK_BYTES) {
-        let chunk = chunk.map_err(|e| LoadError::io(&file, e))?;
-        bytes.fetch_add(chunk.bytes.len() as u64, Ordering::Relaxed);
-        if !decided {
-            match chunk.bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-                // Only blank lines so far.
-                None => continue,
-                Some(b) => {
-                    decided = true;
-                    if json_path || *b == b'[' {
-                        doc = Some(Vec::new());
-                    }
-                }
-            }
-        }
-        match &mut doc {
-            Some(d) => d.extend_from_slice(&chunk.bytes),
-            None => tx
-                .blocking_send(Ok(Unit::Lines {
-                    file: file.clone(),
-                    chunk,
-                }))
-                .map_err(|_| None)?,
-        }
-    }
-    if let Some(bytes) = doc {
-        tx.blocking_send(Ok(Unit::Doc { file, bytes }))
-            .map_err(|_| None)?;
-    }
-    Ok(())
-}
-
-/// Decodes the units in parallel into `tx`; the first failure is kept in `failure` and ends the
-/// stream with an error (so nothing is committed).
-async fn drive(
-    units: impl futures::Stream<Item = std::result::Result<Unit, LoadError>> + Send + 'static,
-    ctx: Arc<DecodeCtx>,
-    tx: tokio::sync::mpsc::Sender<datafusion::error::Result<RecordBatch>>,
-    bytes: Arc<AtomicU64>,
-    failure: Arc<parking_lot::Mutex<Option<LoadError>>>,
-    progress: Option<indicatif::ProgressBar>,
-    parallel: usize,
-) {
-    let results = units
-        .map(|u| {
-            let ctx = ctx.clone();
-            let tx = tx.clone();
-            let bytes = bytes.clone();
-            tokio::task::spawn_blocking(move || {
-                let mut emit = |b: RecordBatch| {
-                    tx.blocking_send(Ok(b))
-                        .map_err(|_| LoadError::at("", "the writer stopped"))
-                };
-                decode_unit(&ctx, u?, &bytes, &mut emit)
-            })
-        })
-        .buffer_unordered(parallel);
-    futures::pin_mut!(results);
-    while let Some(r) = results.next().await {
-        if let Some(bar) = &progress {
-            bar.set_message(format!(
-                "{:.1} MB",
-                bytes.load(Ordering::Relaxed) as f64 / 1e6
-            ));
-        }
-        let r = r.map_err(|e| LoadError::at("", format!("load task failed: {e}")));
-        if let Err(e) | Ok(Err(e)) = r {
-            if !tx.is_closed() {
-                failure.lock().get_or_insert(e);
-                let _ = tx
-                    .send(Err(DataFusionError::Execution("load failed".into())))
-                    .await;
-            }
-            return;
-        }
-    }
-}
-
-fn decode_unit(
-    ctx: &DecodeCtx,
-    unit: Unit,
-    bytes: &AtomicU64,
-    emit: &mut Emit<'_>,
-) -> std::result::Result<(), LoadError> {
-    match unit {
-        Unit::Lines { file, chunk } => json::decode_lines(ctx, &file, &chunk, emit),
-        Unit::Doc { file, bytes } => json::decode_doc(ctx, &file, &bytes, emit),
-        Unit::File { path } => {
-            let n = match ctx.format {
-                SourceFormat::Parquet => parquet::decode(ctx, &path, emit)?,
-                _ => csv::decode(ctx, &path, ctx.csv_skip(&path), emit)?,
-            };
-            bytes.fetch_add(n, Ordering::Relaxed);
-            Ok(())
-        }
-    }
-}
-
-/// The table schema after appending a Parquet file's columns to a table with `current`: new
-/// columns are added; an existing column must keep its type.
-fn evolve_schema(current: &Schema, incoming: &Schema) -> std::result::Result<Schema, String> {
-    let mut out: Vec<Field> = current.fields().iter().map(|f| f.as_ref().clone()).collect();
-    for f in incoming.fields() {
-        match out
-            .iter()
-            .find(|c| c.name().eq_ignore_ascii_case(f.name()))
-        {
-            Some(c) if c.data_type().equals_datatype(f.data_type()) => {}
-            Some(c) => {
-                return Err(format!(
-                    "field `{}` is {} in the table but {} in the data",
-                    f.name(),
-                    crate::dialect::types::bq_type_name(c),
-                    crate::dialect::types::bq_type_name(f)
-                ));
-            }
-            None => out.push(f.as_ref().clone()),
-        }
-    }
-    Ok(Schema::new(out))
 }
 
 async fn write_quarantine(

@@ -25,7 +25,9 @@ fn reader(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<std::fs::File>,
     if let Some(c) = super::source::compression(path) {
         return Err(LoadError::at(
             &name,
-            format!("not supported: compressed (.{c}) Parquet files (Parquet compresses its own pages)"),
+            format!(
+                "not supported: compressed (.{c}) Parquet files (Parquet compresses its own pages)"
+            ),
         ));
     }
     let file = std::fs::File::open(path).map_err(|e| LoadError::at(&name, e.to_string()))?;

@@ -1,7 +1,7 @@
 //! The decoded batches as a DataFusion plan that delta-rs' writer consumes while they are produced:
 //! Parquet files are written as batches arrive (memory stays bounded), and the commit happens
 //! once, after the stream ends. A stream that ends with an error makes the write fail before the
-//! commit; files already written stay unreferenced by the log.
+//! commit; delta-rs aborts the files it was writing.
 
 use std::sync::Arc;
 

@@ -373,14 +373,27 @@ mod tests {
                 (4, "{\"a\":3}".to_string())
             ]
         );
-        assert!(chunks.iter().all(|c| c.bytes.ends_with(b"\n") || c.bytes.ends_with(b"}")));
+        assert!(
+            chunks
+                .iter()
+                .all(|c| c.bytes.ends_with(b"\n") || c.bytes.ends_with(b"}"))
+        );
     }
 
     #[test]
     fn formats_by_extension() {
-        assert_eq!(format_of_name(Path::new("a.csv.gz")), Some(SourceFormat::Csv));
-        assert_eq!(format_of_name(Path::new("a.ndjson.zst")), Some(SourceFormat::Json));
-        assert_eq!(format_of_name(Path::new("a.parquet")), Some(SourceFormat::Parquet));
+        assert_eq!(
+            format_of_name(Path::new("a.csv.gz")),
+            Some(SourceFormat::Csv)
+        );
+        assert_eq!(
+            format_of_name(Path::new("a.ndjson.zst")),
+            Some(SourceFormat::Json)
+        );
+        assert_eq!(
+            format_of_name(Path::new("a.parquet")),
+            Some(SourceFormat::Parquet)
+        );
         assert_eq!(format_of_name(Path::new("a.txt")), None);
     }
 
@@ -398,7 +411,10 @@ mod tests {
                 path: "a/*.json".into()
             }
         );
-        assert_eq!(remote("s3://b/k.json.gz").expect("parses").path, "k.json.gz");
+        assert_eq!(
+            remote("s3://b/k.json.gz").expect("parses").path,
+            "k.json.gz"
+        );
         assert!(remote("s3:///k.json").is_err());
         assert_eq!(
             local_path("file:///tmp/a%20b.json").expect("file url"),

@@ -67,6 +67,19 @@ pub fn request(stmt: &LoadData) -> Result<LoadRequest> {
     req.format = format.ok_or_else(|| {
         DapError::Invalid("LOAD DATA needs FROM FILES (format = '...', uris = [...])".into())
     })?;
+    if !matches!(req.format, SourceFormat::Csv | SourceFormat::Auto)
+        && req.csv != CsvOptions::default()
+    {
+        return Err(DapError::Invalid(format!(
+            "LOAD DATA: CSV options need format = 'CSV' (format is {:?})",
+            req.format
+        )));
+    }
+    if !matches!(req.format, SourceFormat::Json | SourceFormat::Auto) && req.json_path.is_some() {
+        return Err(DapError::Invalid(
+            "LOAD DATA: json_path needs format = 'JSON'".into(),
+        ));
+    }
     if req.uris.is_empty() {
         return Err(DapError::Invalid(
             "LOAD DATA needs FROM FILES (uris = ['...'])".into(),

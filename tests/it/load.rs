@@ -82,7 +82,9 @@ fn source_format_auto_csv_flags_and_compressed_files() {
         ])
         .assert()
         .success()
-        .stderr(predicates::str::contains("Loaded 3 rows into raw.z from 2 files"));
+        .stderr(predicates::str::contains(
+            "Loaded 3 rows into raw.z from 2 files",
+        ));
     dap(wh.path())
         .args([
             "load",
@@ -99,9 +101,19 @@ fn source_format_auto_csv_flags_and_compressed_files() {
         .assert()
         .success()
         .stderr(predicates::str::contains("Loaded 2 rows into raw.pipe"));
-    csv(wh.path(), "SELECT a, LENGTH(b) AS n FROM raw.pipe ORDER BY a").stdout("a,n\n1,1\n2,10\n");
+    csv(
+        wh.path(),
+        "SELECT a, LENGTH(b) AS n FROM raw.pipe ORDER BY a",
+    )
+    .stdout("a,n\n1,1\n2,10\n");
     dap(wh.path())
-        .args(["load", "--source-format", "AUTO", "raw.x", &data("events.txt")])
+        .args([
+            "load",
+            "--source-format",
+            "AUTO",
+            "raw.x",
+            &data("events.txt"),
+        ])
         .assert()
         .failure();
 }
@@ -122,7 +134,11 @@ fn over_max_bad_records_after_batches_were_written_commits_nothing() {
     std::fs::write(src.path().join("a.ndjson"), &good).expect("write");
     std::fs::write(src.path().join("b.ndjson"), "{\"id\": 1}\n{oops\n").expect("write");
     dap(wh.path())
-        .args(["load", "raw.t", &src.path().join("a.ndjson").to_string_lossy()])
+        .args([
+            "load",
+            "raw.t",
+            &src.path().join("a.ndjson").to_string_lossy(),
+        ])
         .assert()
         .success();
     dap(wh.path())
@@ -132,4 +148,32 @@ fn over_max_bad_records_after_batches_were_written_commits_nothing() {
         .stderr(predicates::str::contains("b.ndjson:2: malformed JSON"))
         .stderr(predicates::str::contains("nothing was loaded"));
     csv(wh.path(), "SELECT COUNT(*) AS n FROM raw.t").stdout("n\n30000\n");
+}
+
+#[test]
+fn explicit_schema_flag() {
+    let wh = tempfile::tempdir().expect("temp dir");
+    dap(wh.path())
+        .args(["query", "-c", "CREATE SCHEMA raw"])
+        .assert()
+        .success();
+    dap(wh.path())
+        .args([
+            "load",
+            "--source-format",
+            "CSV",
+            "--skip-leading-rows",
+            "1",
+            "--schema",
+            "label:STRING,other:STRING",
+            "raw.s",
+            &data("strings.csv"),
+        ])
+        .assert()
+        .success();
+    csv(wh.path(), "SELECT label FROM raw.s ORDER BY label").stdout("label\nbaz\nfoo\n");
+    dap(wh.path())
+        .args(["load", "--schema", "a:NOPE", "raw.s", &data("strings.csv")])
+        .assert()
+        .code(2);
 }

@@ -1,0 +1,264 @@
+//! The decoding pipeline of pass 2 (and the unit reader pass 1 shares): a reader thread splits
+//! files into units (newline-aligned JSON chunks, whole JSON documents, whole CSV / Parquet files),
+//! a bounded channel hands them to parallel blocking tasks, and their batches go through another
+//! bounded channel to the Delta writer. The first failure is kept and ends the batch stream with an
+//! error, so nothing is committed.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use datafusion::arrow::array::{
+    ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::error::DataFusionError;
+use futures::StreamExt;
+
+use super::{BadRecord, LoadError, SourceFormat, csv, json, parquet, source};
+
+/// Rows per decoded batch.
+pub const BATCH_ROWS: usize = 8192;
+/// Bytes per newline-delimited chunk.
+const CHUNK_BYTES: usize = 4 << 20;
+
+/// Where decoded batches go (a bounded channel into the Delta writer).
+pub type Emit<'a> = dyn FnMut(RecordBatch) -> std::result::Result<(), LoadError> + 'a;
+
+/// Everything a decoding task needs.
+pub struct DecodeCtx {
+    pub format: SourceFormat,
+    /// The table's data columns.
+    pub schema: SchemaRef,
+    /// `schema` plus, with `source_columns`, the source columns.
+    pub out: SchemaRef,
+    pub source_columns: bool,
+    pub loaded_at: i64,
+    pub bad: BadLog,
+    pub json_path: Option<String>,
+    pub csv: csv::CsvOptions,
+    /// Header rows to skip per CSV file, as detected.
+    pub csv_skips: HashMap<PathBuf, u64>,
+}
+
+impl DecodeCtx {
+    /// Adds the source columns (when asked for) to a batch of `schema`; `lines` holds each row's
+    /// line.
+    pub fn finish(
+        &self,
+        batch: RecordBatch,
+        file: &str,
+        lines: &[u64],
+    ) -> std::result::Result<RecordBatch, LoadError> {
+        if !self.source_columns {
+            return Ok(batch);
+        }
+        let n = batch.num_rows();
+        let mut cols: Vec<ArrayRef> = batch.columns().to_vec();
+        cols.push(Arc::new(StringArray::from(vec![file; n])));
+        cols.push(Arc::new(Int64Array::from_iter(
+            (0..n).map(|i| lines.get(i).map(|l| *l as i64)),
+        )));
+        cols.push(Arc::new(
+            TimestampMicrosecondArray::from(vec![self.loaded_at; n])
+                .with_timezone(crate::dialect::types::UTC),
+        ));
+        RecordBatch::try_new(self.out.clone(), cols).map_err(|e| LoadError::at(file, e.to_string()))
+    }
+
+    fn csv_skip(&self, path: &PathBuf) -> u64 {
+        self.csv_skips
+            .get(path)
+            .copied()
+            .unwrap_or(self.csv.skip_leading_rows.unwrap_or(0))
+    }
+}
+
+/// The bad records of a load, shared by its decoding tasks.
+pub struct BadLog {
+    max: u64,
+    count: AtomicU64,
+    pub(super) over: AtomicBool,
+    pub(super) records: parking_lot::Mutex<Vec<BadRecord>>,
+}
+
+impl BadLog {
+    pub(super) fn new(max: u64) -> Self {
+        BadLog {
+            max,
+            count: AtomicU64::new(0),
+            over: AtomicBool::new(false),
+            records: parking_lot::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Keeps a bad record; fails once there are more than `max_bad_records` (the load stops).
+    pub fn push(&self, b: BadRecord) -> std::result::Result<(), LoadError> {
+        let file = b.file.clone();
+        self.records.lock().push(b);
+        if self.count.fetch_add(1, Ordering::Relaxed) + 1 > self.max {
+            self.over.store(true, Ordering::Relaxed);
+            return Err(LoadError::at(&file, "too many bad records"));
+        }
+        Ok(())
+    }
+}
+
+/// A piece of work: a chunk of newline-delimited JSON, a whole JSON document, or a whole CSV or
+/// Parquet file (read batch by batch by its task).
+pub(super) enum Unit {
+    Lines {
+        file: Arc<str>,
+        chunk: source::Chunk,
+    },
+    Doc {
+        file: Arc<str>,
+        bytes: Vec<u8>,
+    },
+    File {
+        path: PathBuf,
+    },
+}
+
+/// The units of `files`, read on their own thread (a bounded channel keeps memory bounded).
+/// `bytes` counts the JSON bytes read.
+pub(super) fn units(
+    files: Vec<PathBuf>,
+    format: SourceFormat,
+    json_path: bool,
+    bytes: Arc<AtomicU64>,
+) -> impl futures::Stream<Item = std::result::Result<Unit, LoadError>> + Send + 'static {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    std::thread::spawn(move || {
+        for path in files {
+            let r = match format {
+                SourceFormat::Csv | SourceFormat::Parquet => {
+                    tx.blocking_send(Ok(Unit::File { path })).map_err(|_| None)
+                }
+                _ => json_units(&path, json_path, &bytes, &tx),
+            };
+            match r {
+                Ok(()) => {}
+                Err(Some(e)) => {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
+                Err(None) => return,
+            }
+        }
+    });
+    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) })
+}
+
+type UnitSender = tokio::sync::mpsc::Sender<std::result::Result<Unit, LoadError>>;
+
+/// Splits one JSON file into units: newline-aligned chunks, or one document when the file starts
+/// with `[` or rows sit under a `json_path`. `Err(None)`: the receiver is gone.
+fn json_units(
+    path: &std::path::Path,
+    json_path: bool,
+    bytes: &AtomicU64,
+    tx: &UnitSender,
+) -> std::result::Result<(), Option<LoadError>> {
+    let file: Arc<str> = path.to_string_lossy().into();
+    let reader = source::open(path)?;
+    let mut doc: Option<Vec<u8>> = None;
+    let mut decided = false;
+    for chunk in source::LineChunks::new(reader, CHUNK_BYTES) {
+        let chunk = chunk.map_err(|e| LoadError::io(&file, e))?;
+        bytes.fetch_add(chunk.bytes.len() as u64, Ordering::Relaxed);
+        if !decided {
+            match chunk.bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+                // Only blank lines so far.
+                None => continue,
+                Some(b) => {
+                    decided = true;
+                    if json_path || *b == b'[' {
+                        doc = Some(Vec::new());
+                    }
+                }
+            }
+        }
+        match &mut doc {
+            Some(d) => d.extend_from_slice(&chunk.bytes),
+            None => tx
+                .blocking_send(Ok(Unit::Lines {
+                    file: file.clone(),
+                    chunk,
+                }))
+                .map_err(|_| None)?,
+        }
+    }
+    if let Some(bytes) = doc {
+        tx.blocking_send(Ok(Unit::Doc { file, bytes }))
+            .map_err(|_| None)?;
+    }
+    Ok(())
+}
+
+/// Decodes the units in parallel into `tx`; the first failure is kept in `failure` and ends the
+/// stream with an error (so nothing is committed).
+pub(super) async fn drive(
+    units: impl futures::Stream<Item = std::result::Result<Unit, LoadError>> + Send + 'static,
+    ctx: Arc<DecodeCtx>,
+    tx: tokio::sync::mpsc::Sender<datafusion::error::Result<RecordBatch>>,
+    bytes: Arc<AtomicU64>,
+    failure: Arc<parking_lot::Mutex<Option<LoadError>>>,
+    progress: Option<indicatif::ProgressBar>,
+    parallel: usize,
+) {
+    let results = units
+        .map(|u| {
+            let ctx = ctx.clone();
+            let tx = tx.clone();
+            let bytes = bytes.clone();
+            tokio::task::spawn_blocking(move || {
+                let mut emit = |b: RecordBatch| {
+                    tx.blocking_send(Ok(b))
+                        .map_err(|_| LoadError::at("", "the writer stopped"))
+                };
+                decode_unit(&ctx, u?, &bytes, &mut emit)
+            })
+        })
+        .buffer_unordered(parallel);
+    futures::pin_mut!(results);
+    while let Some(r) = results.next().await {
+        if let Some(bar) = &progress {
+            bar.set_message(format!(
+                "{:.1} MB",
+                bytes.load(Ordering::Relaxed) as f64 / 1e6
+            ));
+        }
+        let r = r.map_err(|e| LoadError::at("", format!("load task failed: {e}")));
+        if let Err(e) | Ok(Err(e)) = r {
+            if !tx.is_closed() {
+                failure.lock().get_or_insert(e);
+                let _ = tx
+                    .send(Err(DataFusionError::Execution("load failed".into())))
+                    .await;
+            }
+            return;
+        }
+    }
+}
+
+fn decode_unit(
+    ctx: &DecodeCtx,
+    unit: Unit,
+    bytes: &AtomicU64,
+    emit: &mut Emit<'_>,
+) -> std::result::Result<(), LoadError> {
+    match unit {
+        Unit::Lines { file, chunk } => json::decode_lines(ctx, &file, &chunk, emit),
+        Unit::Doc { file, bytes } => json::decode_doc(ctx, &file, &bytes, emit),
+        Unit::File { path } => {
+            let n = match ctx.format {
+                SourceFormat::Parquet => parquet::decode(ctx, &path, emit)?,
+                _ => csv::decode(ctx, &path, ctx.csv_skip(&path), emit)?,
+            };
+            bytes.fetch_add(n, Ordering::Relaxed);
+            Ok(())
+        }
+    }
+}
