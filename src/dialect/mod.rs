@@ -6,8 +6,8 @@
 
 pub mod aggregates;
 pub mod array_literals;
-pub mod ast_build;
 pub mod array_subquery;
+pub mod ast_build;
 pub mod case;
 pub mod casts;
 pub mod conditional;

@@ -103,7 +103,11 @@ pub fn restore_duplicate_names(
     Vec<datafusion::arrow::array::RecordBatch>,
 )> {
     use datafusion::arrow::datatypes::{Field, Schema};
-    if !schema.fields().iter().any(|f| f.name().contains(DUPLICATE_MARK)) {
+    if !schema
+        .fields()
+        .iter()
+        .any(|f| f.name().contains(DUPLICATE_MARK))
+    {
         return Ok((schema, batches));
     }
     let fields: Vec<Field> = schema

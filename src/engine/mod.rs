@@ -137,7 +137,10 @@ impl SessionAccess for EngineSession {
 }
 
 /// Resolves names, applies BigQuery rewrites and plans a query statement.
-pub(crate) async fn plan_statement(resolver: &Resolver<'_>, stmt: Statement) -> Result<LogicalPlan> {
+pub(crate) async fn plan_statement(
+    resolver: &Resolver<'_>,
+    stmt: Statement,
+) -> Result<LogicalPlan> {
     plan_statement_as(resolver, stmt, false).await
 }
 
