@@ -15,12 +15,12 @@
 //!
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/array_functions#array>.
 
+use super::ast_build::call;
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Distinct, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
-    FunctionArguments, GroupByExpr, Ident, LambdaFunction, LambdaFunctionParameter, LambdaSyntax,
-    LimitClause, ObjectName, OneOrManyWithParens, Query, Select, SelectItem, SetExpr, Statement,
+    Distinct, Expr, FunctionArguments, GroupByExpr, Ident, LambdaFunction, LambdaFunctionParameter,
+    LambdaSyntax, LimitClause, OneOrManyWithParens, Query, Select, SelectItem, SetExpr, Statement,
     TableAlias, TableAliasColumnDef, TableFactor, TableWithJoins, Value, ValueTableMode, VisitMut,
     VisitorMut,
 };
@@ -81,26 +81,6 @@ impl VisitorMut for ArraySubquery {
             Err(what) => ControlFlow::Break(what),
         }
     }
-}
-
-fn call(name: &str, args: Vec<Expr>) -> Expr {
-    Expr::Function(Function {
-        name: ObjectName::from(vec![Ident::new(name)]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(FunctionArgumentList {
-            duplicate_treatment: None,
-            args: args
-                .into_iter()
-                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
-                .collect(),
-            clauses: vec![],
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: vec![],
-    })
 }
 
 fn number(n: &str) -> Expr {

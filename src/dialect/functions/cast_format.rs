@@ -414,29 +414,9 @@ fn parse_format(format: &str) -> Result<Vec<Elem>> {
     Ok(out)
 }
 
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-const DAYS: [&str; 7] = [
-    "Sunday",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-];
+/// Full month and day names (the first halves of format_elements' lists of full and short names).
+const MONTHS: &[&str] = super::format_elements::MONTHS.split_at(12).0;
+const DAYS: &[&str] = super::format_elements::DAYS.split_at(7).0;
 
 fn format_datetime(format: &str, v: &Parts) -> Result<String> {
     let elems = parse_format(format)?;
@@ -613,7 +593,7 @@ fn parse_fields(elems: &[Elem], mut s: &str) -> Option<Fields> {
             }
             Elem::Month => f.month = Some(take_number(&mut s, 2)?),
             Elem::MonthName { short, .. } => {
-                f.month = Some(take_name(&mut s, &MONTHS, *short)? + 1);
+                f.month = Some(take_name(&mut s, MONTHS, *short)? + 1);
             }
             Elem::Day => f.day = Some(take_number(&mut s, 2)?),
             Elem::DayOfYear => f.day_of_year = Some(take_number(&mut s, 3)?),

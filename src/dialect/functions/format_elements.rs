@@ -325,7 +325,7 @@ impl Input<'_> {
     }
 }
 
-const MONTHS: [&str; 24] = [
+pub(crate) const MONTHS: [&str; 24] = [
     "January",
     "February",
     "March",
@@ -351,7 +351,7 @@ const MONTHS: [&str; 24] = [
     "Nov",
     "Dec",
 ];
-const DAYS: [&str; 14] = [
+pub(crate) const DAYS: [&str; 14] = [
     "Sunday",
     "Monday",
     "Tuesday",
