@@ -14,6 +14,7 @@ pub mod conditional;
 pub mod correlated_unnest;
 pub mod datetime_syntax;
 pub mod functions;
+pub mod group_by_all;
 pub mod grouping_sets;
 pub mod if_fn;
 pub mod json_syntax;
@@ -39,6 +40,7 @@ use crate::error::Result;
 pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
     array_subquery::rewrite_array_subqueries(stmt)?;
     naming::name_anonymous_columns(stmt);
+    group_by_all::expand_group_by_all(stmt);
     functions::cast::rewrite_casts(stmt);
     functions::cast_format::rewrite_cast_formats(stmt);
     json_syntax::rewrite_json_syntax(stmt)?;
