@@ -355,11 +355,17 @@ async fn sample_mart(opts: &EngineOptions, dag: &Dag) {
     let Ok(engine) = Engine::new(opts.clone()).await else {
         return;
     };
-    let sql = format!(
-        "SELECT * FROM `{}`.`{}` LIMIT 10",
-        m.name.dataset, m.name.table
-    );
-    if let Ok(out) = engine.run_script(&sql).await
+    // Ordered by the first column when it can be (tables keep no row order).
+    let table = format!("`{}`.`{}`", m.name.dataset, m.name.table);
+    let mut out = engine
+        .run_script(&format!("SELECT * FROM {table} ORDER BY 1 LIMIT 10"))
+        .await;
+    if out.is_err() {
+        out = engine
+            .run_script(&format!("SELECT * FROM {table} LIMIT 10"))
+            .await;
+    }
+    if let Ok(out) = out
         && let Some(crate::StatementOutput::Rows { schema, batches }) = out.into_iter().last()
     {
         println!("{} (first rows):", m.name);
