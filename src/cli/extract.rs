@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use crate::engine::{Engine, EngineOptions};
+use crate::engine::EngineOptions;
 use crate::extract::{self, Event, ExtractRequest, Paginate, SourceConfig};
 
 #[derive(Debug, Clone, Args)]
@@ -65,12 +65,8 @@ pub async fn run(args: ExtractArgs, project_dir: Option<&Path>, opts: EngineOpti
             return 2;
         }
     };
-    let engine = match Engine::new(opts).await {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 1;
-        }
+    let Ok(engine) = super::start_engine(opts).await else {
+        return 1;
     };
     let spinner = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new_spinner();

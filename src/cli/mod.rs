@@ -109,6 +109,11 @@ pub enum Command {
     },
 }
 
+/// Opens the engine, printing the error (the caller exits 1 on `Err`).
+pub(crate) async fn start_engine(opts: EngineOptions) -> Result<Engine, ()> {
+    Engine::new(opts).await.map_err(|e| eprintln!("error: {e}"))
+}
+
 fn parse_size(s: &str) -> Result<usize, String> {
     let t = s.trim().to_ascii_uppercase();
     let (num, mult) = match t.trim_end_matches('B').chars().last() {
@@ -245,12 +250,8 @@ async fn run_async(cli: Cli) -> i32 {
                     return 2;
                 }
             };
-            let engine = match Engine::new(opts).await {
-                Ok(e) => e,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return 1;
-                }
+            let Ok(engine) = start_engine(opts).await else {
+                return 1;
             };
             let mut req = crate::ingest::LoadRequest::new(table, uris)
                 .format(format)
@@ -327,12 +328,8 @@ async fn run_async(cli: Cli) -> i32 {
                     text,
                 });
             }
-            let engine = match Engine::new(opts).await {
-                Ok(e) => e,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return 1;
-                }
+            let Ok(engine) = start_engine(opts).await else {
+                return 1;
             };
             let max_rows = max_rows.or(match format {
                 Format::Table | Format::Markdown => Some(40),

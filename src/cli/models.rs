@@ -107,12 +107,8 @@ pub async fn run_command(cmd: ModelCommand, dir: &Path, opts: EngineOptions) -> 
             let Ok((dag, _)) = load_dag(dir, &opts) else {
                 return 1;
             };
-            let engine = match Engine::new(opts).await {
-                Ok(e) => e,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return 1;
-                }
+            let Ok(engine) = super::start_engine(opts).await else {
+                return 1;
             };
             let problems = check::check(&engine, &dag).await;
             for p in &problems {
@@ -139,12 +135,8 @@ pub async fn run_command(cmd: ModelCommand, dir: &Path, opts: EngineOptions) -> 
                     return 2;
                 }
             };
-            let engine = match Engine::new(opts).await {
-                Ok(e) => e,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return 1;
-                }
+            let Ok(engine) = super::start_engine(opts).await else {
+                return 1;
             };
             let mut list: Vec<Assertion> = Vec::new();
             for &i in &dag.order {
@@ -384,12 +376,8 @@ async fn compile(dir: &Path, opts: EngineOptions, out: Option<PathBuf>) -> i32 {
     let Ok((dag, _)) = load_dag(dir, &opts) else {
         return 1;
     };
-    let engine = match Engine::new(opts.clone()).await {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 1;
-        }
+    let Ok(engine) = super::start_engine(opts.clone()).await else {
+        return 1;
     };
     let project = engine.project().to_string();
     let mut code = 0;

@@ -7,8 +7,18 @@ use datafusion::sql::sqlparser::ast::{
 
 /// `name(args...)` as a plain function call.
 pub fn call(name: &str, args: Vec<Expr>) -> Expr {
+    call_ident(Ident::new(name), args)
+}
+
+/// `"name"(args...)`: a call of a function whose name must not be case-folded or parsed
+/// (dap's internal `$...` functions).
+pub fn call_quoted(name: &str, args: Vec<Expr>) -> Expr {
+    call_ident(Ident::with_quote('"', name), args)
+}
+
+fn call_ident(name: Ident, args: Vec<Expr>) -> Expr {
     Expr::Function(Function {
-        name: ObjectName::from(vec![Ident::new(name)]),
+        name: ObjectName::from(vec![name]),
         uses_odbc_syntax: false,
         parameters: FunctionArguments::None,
         args: FunctionArguments::List(FunctionArgumentList {

@@ -27,9 +27,7 @@ use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::ScalarUDF;
 use datafusion::sql::sqlparser::ast::{
-    CastKind, DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArgumentList, FunctionArguments, Ident, ObjectName, Statement, Value, VisitMut,
-    VisitorMut,
+    CastKind, DataType as SqlType, Expr, Statement, Value, VisitMut, VisitorMut,
 };
 
 use super::safe::safe_name;
@@ -113,20 +111,7 @@ fn canonical_datetime_literal(s: &str, ty: &SqlType) -> Option<String> {
 }
 
 fn call(name: &str, arg: Expr) -> Expr {
-    Expr::Function(Function {
-        name: ObjectName::from(vec![Ident::with_quote('"', name)]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(FunctionArgumentList {
-            duplicate_treatment: None,
-            args: vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(arg))],
-            clauses: vec![],
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: vec![],
-    })
+    crate::dialect::ast_build::call_quoted(name, vec![arg])
 }
 
 /// The cast functions the rewrite calls.

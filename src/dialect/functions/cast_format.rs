@@ -22,9 +22,8 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::ScalarUDF;
 use datafusion::sql::sqlparser::ast::{
-    CastFormat, CastKind, DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArgumentList, FunctionArguments, Ident, ObjectName, Statement, TimezoneInfo, Value,
-    VisitMut, VisitorMut,
+    CastFormat, CastKind, DataType as SqlType, Expr, Statement, TimezoneInfo, Value, VisitMut,
+    VisitorMut,
 };
 
 use super::numeric_format::{format_bytes, format_number, parse_bytes};
@@ -80,23 +79,7 @@ impl VisitorMut for Formats {
 }
 
 fn call(name: &str, args: Vec<Expr>) -> Expr {
-    Expr::Function(Function {
-        name: ObjectName::from(vec![Ident::with_quote('"', name)]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(FunctionArgumentList {
-            duplicate_treatment: None,
-            args: args
-                .into_iter()
-                .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
-                .collect(),
-            clauses: vec![],
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: vec![],
-    })
+    crate::dialect::ast_build::call_quoted(name, args)
 }
 
 /// The cast functions the rewrite calls.
