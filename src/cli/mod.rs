@@ -22,7 +22,7 @@ use crate::output::Format;
 #[derive(Debug, Parser)]
 #[command(name = "dap", version, about = "An offline BigQuery in one binary")]
 pub struct Cli {
-    /// Warehouse directory or URL (file://, memory://).
+    /// Warehouse directory or URL (file://, memory://, s3://bucket/prefix, gs://bucket/prefix).
     #[arg(long, global = true, env = "DAP_WAREHOUSE")]
     pub warehouse: Option<String>,
     /// BigQuery project id the warehouse stands for.

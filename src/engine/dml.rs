@@ -70,10 +70,37 @@ fn coerce(expr: DfExpr, src: &DataType, dst: &Field, what: &str) -> Result<DfExp
             bq_type_name(dst)
         )));
     }
-    if src == dst.data_type() {
-        return Ok(expr);
-    }
-    Ok(cast(expr, dst.data_type().clone()))
+    let expr = match (src, dst.data_type()) {
+        (s, d) if s == d => expr,
+        (DataType::Struct(sf), DataType::Struct(df))
+            if sf.len() == df.len()
+                && sf.iter().zip(df.iter()).any(|(a, b)| a.name() != b.name()) =>
+        {
+            // BigQuery assigns STRUCT fields by position (`STRUCT(1, 'x')` into STRUCT<a, b>).
+            let mut args = Vec::with_capacity(df.len() * 2);
+            for (s_field, d_field) in sf.iter().zip(df.iter()) {
+                args.push(lit(d_field.name().as_str()));
+                args.push(coerce(
+                    datafusion::functions::core::expr_fn::get_field(
+                        expr.clone(),
+                        s_field.name().as_str(),
+                    ),
+                    s_field.data_type(),
+                    d_field,
+                    what,
+                )?);
+            }
+            let built = datafusion::functions::core::expr_fn::named_struct(args);
+            datafusion::logical_expr::when(
+                expr.is_null(),
+                lit(ScalarValue::try_from(dst.data_type())?),
+            )
+            .otherwise(built)?
+        }
+        _ => cast(expr, dst.data_type().clone()),
+    };
+    // A NULL array assigned to a column is stored as an empty one.
+    Ok(crate::lakehouse::repeated::fill_expr(expr, dst.data_type()))
 }
 
 /// Drops table qualifiers from column references (deltalake's UPDATE/DELETE see bare columns).

@@ -156,9 +156,9 @@ pub async fn extract(
     };
     let resolved = req.config.resolve(env)?;
     let cfg = &resolved.config;
-    if req.load.is_some() && engine.warehouse().local_dir().is_none() {
+    if req.load.is_some() && engine.warehouse().is_transient() {
         return Err(DapError::not_supported(
-            "extract --load into a warehouse that is not a local directory",
+            "extract --load into a transient in-memory warehouse (use --warehouse DIR)",
         ));
     }
     let warehouse = engine.warehouse();
@@ -303,15 +303,22 @@ pub async fn extract(
                 done.loaded_at, done.rows
             ));
         } else if pages > 0 {
-            let Some(local) = warehouse.local_dir() else {
-                unreachable!("checked above")
+            // The landed pages, as paths (local warehouse) or object URLs (s3://, gs://).
+            let files: Vec<String> = match warehouse.local_dir() {
+                Some(local) => {
+                    let run_path = local.join(&dir.rel);
+                    manifest
+                        .pages
+                        .iter()
+                        .map(|p| run_path.join(&p.file).display().to_string())
+                        .collect()
+                }
+                None => manifest
+                    .pages
+                    .iter()
+                    .map(|p| format!("{}{}/{}", warehouse.root(), dir.rel, p.file))
+                    .collect(),
             };
-            let run_path = local.join(&dir.rel);
-            let files: Vec<String> = manifest
-                .pages
-                .iter()
-                .map(|p| run_path.join(&p.file).display().to_string())
-                .collect();
             let mut load = LoadRequest::new(table.clone(), files).write_mode(if req.replace {
                 WriteMode::Replace
             } else {

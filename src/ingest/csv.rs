@@ -138,7 +138,7 @@ fn widen(a: &mut Ty, b: Ty) {
 
 /// Detects the columns of one file.
 pub fn scan(path: &Path, opts: &CsvOptions) -> Result<CsvScan, LoadError> {
-    let name = path.to_string_lossy().to_string();
+    let name = super::remote::display_name(path);
     let mut rdr = opts.reader(path)?;
     let mut record = csv::StringRecord::new();
     let mut first: Option<Vec<String>> = None;
@@ -235,7 +235,7 @@ pub fn decode(
     skip: u64,
     emit: &mut Emit<'_>,
 ) -> Result<u64, LoadError> {
-    let name = path.to_string_lossy().to_string();
+    let name = super::remote::display_name(path);
     let opts = &ctx.csv;
     let mut rdr = opts.reader(path)?;
     let width = ctx.schema.fields().len();

@@ -24,6 +24,7 @@ pub mod infer;
 pub mod json;
 pub mod parquet;
 mod pipeline;
+pub mod remote;
 pub mod schema;
 mod sink;
 pub mod source;
@@ -262,12 +263,22 @@ pub async fn load(engine: &Engine, req: &LoadRequest) -> Result<LoadSummary> {
         }
         None => None,
     };
-    let files = tokio::task::spawn_blocking({
-        let uris = req.uris.clone();
-        move || source::expand(&uris)
-    })
-    .await
-    .map_err(join_error)??;
+    let (remote_uris, local_uris): (Vec<String>, Vec<String>) =
+        req.uris.iter().cloned().partition(|u| remote::is_remote(u));
+    let mut files = if local_uris.is_empty() {
+        Vec::new()
+    } else {
+        tokio::task::spawn_blocking(move || source::expand(&local_uris))
+            .await
+            .map_err(join_error)??
+    };
+    // Downloaded objects live (and are removed) with the spool, at the end of the load.
+    let spool = if remote_uris.is_empty() {
+        None
+    } else {
+        Some(remote::fetch(&remote_uris).await?)
+    };
+    files.extend(spool.iter().flat_map(|s| s.files().iter().cloned()));
     if files.is_empty() {
         return Err(LoadError::at(&req.uris.join(", "), "no files to load").into());
     }
@@ -386,10 +397,10 @@ pub async fn load(engine: &Engine, req: &LoadRequest) -> Result<LoadSummary> {
                     counted.fetch_add(b.num_rows() as u64, Ordering::Relaxed);
                 }
             });
-    let plan = sink::plan(
+    let plan = crate::lakehouse::repeated::fill_plan(sink::plan(
         out_schema.clone(),
         Box::pin(RecordBatchStreamAdapter::new(out_schema.clone(), stream)),
-    )?;
+    )?)?;
     let (handle, is_new) = match existing {
         Some(t) => (t, false),
         None => (warehouse.delta_handle(&name)?, true),
@@ -475,7 +486,7 @@ fn file_format(format: SourceFormat, files: &[PathBuf]) -> Result<SourceFormat, 
     }
     let mut found = None;
     for f in files {
-        let name = f.to_string_lossy();
+        let name = remote::display_name(f);
         let this = source::format_of_name(f).ok_or_else(|| {
             LoadError::at(
                 &name,
@@ -604,7 +615,7 @@ async fn detect_parquet(files: &[PathBuf]) -> Result<Schema> {
             match &schema {
                 Some(first) if first != &s => {
                     return Err(LoadError::at(
-                        &f.to_string_lossy(),
+                        &remote::display_name(f),
                         "its schema differs from the first Parquet file's; load them separately",
                     )
                     .into());

@@ -21,7 +21,7 @@ use crate::dialect::types::{
 };
 
 fn reader(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<std::fs::File>, LoadError> {
-    let name = path.to_string_lossy();
+    let name = super::remote::display_name(path);
     if let Some(c) = super::source::compression(path) {
         return Err(LoadError::at(
             &name,
@@ -37,7 +37,7 @@ fn reader(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<std::fs::File>,
 
 /// The table schema a Parquet file loads as.
 pub fn schema_of(path: &Path) -> Result<Schema, LoadError> {
-    let name = path.to_string_lossy();
+    let name = super::remote::display_name(path);
     let builder = reader(path)?;
     let fields: Vec<Field> = builder
         .schema()
@@ -110,7 +110,7 @@ fn bq_type(dt: &DataType, path: &str) -> Result<DataType, String> {
 /// Decodes one file into batches of the load's schema (columns matched by name,
 /// case-insensitively; a column the file lacks is NULL). Returns the bytes read.
 pub fn decode(ctx: &DecodeCtx, path: &Path, emit: &mut Emit<'_>) -> Result<u64, LoadError> {
-    let name = path.to_string_lossy().to_string();
+    let name = super::remote::display_name(path);
     let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
     let rdr = reader(path)?
         .with_batch_size(BATCH_ROWS)

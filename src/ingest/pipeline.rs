@@ -161,7 +161,7 @@ fn json_units(
     bytes: &AtomicU64,
     tx: &UnitSender,
 ) -> std::result::Result<(), Option<LoadError>> {
-    let file: Arc<str> = path.to_string_lossy().into();
+    let file: Arc<str> = super::remote::display_name(path).into();
     let reader = source::open(path)?;
     let mut doc: Option<Vec<u8>> = None;
     let mut decided = false;

@@ -160,8 +160,20 @@ pub async fn external_table(state: &SessionState, def: &ExternalDef) -> Result<L
     let urls = def
         .uris
         .iter()
-        .map(ListingTableUrl::parse)
+        .map(|u| listing_url(u))
         .collect::<datafusion::error::Result<Vec<_>>>()?;
+    // Files on S3/GCS: the bucket's store is registered with the session once.
+    for url in &urls {
+        let bucket = url.object_store();
+        if super::cloud::is_cloud_url(bucket.as_str())
+            && state.runtime_env().object_store(&bucket).is_err()
+        {
+            let bucket_url: &url::Url = bucket.as_ref();
+            state
+                .runtime_env()
+                .register_object_store(bucket_url, super::cloud::store_for(bucket_url)?);
+        }
+    }
     let options = ListingOptions::new(format).with_file_extension("");
     let schema: SchemaRef = if def.columns.is_empty() {
         let mut schemas = Vec::with_capacity(urls.len());
@@ -184,6 +196,22 @@ pub async fn external_table(state: &SessionState, def: &ExternalDef) -> Result<L
         .with_listing_options(options)
         .with_schema(schema);
     Ok(ListingTable::try_new(config)?)
+}
+
+/// An external table URI as a listing URL. DataFusion reads globs in file-system paths only; for
+/// `s3://bucket/dir/*.csv` the glob is split off here.
+fn listing_url(uri: &str) -> datafusion::error::Result<ListingTableUrl> {
+    if !super::cloud::is_cloud_url(uri) {
+        return ListingTableUrl::parse(uri);
+    }
+    let Some(glob_at) = uri.find(['*', '?', '[']) else {
+        return ListingTableUrl::parse(uri);
+    };
+    let split = uri[..glob_at].rfind('/').map_or(0, |i| i + 1);
+    let (base, glob) = uri.split_at(split);
+    let url = url::Url::parse(base).map_err(|e| DataFusionError::External(Box::new(e)))?;
+    let glob = glob::Pattern::new(glob).map_err(|e| DataFusionError::External(Box::new(e)))?;
+    ListingTableUrl::try_new(url, Some(glob))
 }
 
 fn external_columns(def: &ExternalDef) -> Result<SchemaRef> {

@@ -12,9 +12,11 @@
 //!   first renames its directory away (atomic), then deletes it.
 
 pub mod catalog;
+pub mod cloud;
 pub mod meta;
 pub mod names;
 pub mod physical;
+pub mod repeated;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -65,17 +67,20 @@ pub struct Warehouse {
 }
 
 impl Warehouse {
-    /// Opens the warehouse at a directory or URL (`file://`, `memory://`). The directory is created
-    /// if missing.
+    /// Opens the warehouse at a directory or URL (`file://`, `memory://`, `s3://bucket/prefix`,
+    /// `gs://bucket/prefix`). A directory is created if missing.
     pub fn open(location: &str) -> Result<Warehouse> {
         if location.starts_with("memory://") {
             return Ok(Warehouse::in_memory());
+        }
+        if cloud::is_cloud_url(location) {
+            return Warehouse::open_cloud(location);
         }
         let dir = match location.strip_prefix("file://") {
             Some(path) => PathBuf::from(path),
             None if location.contains("://") => {
                 return Err(DapError::not_supported(format!(
-                    "warehouse URL scheme of `{location}` (dap supports directories, file:// and memory://)"
+                    "warehouse URL scheme of `{location}` (dap supports directories, file://, memory://, s3:// and gs://)"
                 )));
             }
             None => PathBuf::from(location),
@@ -95,6 +100,28 @@ impl Warehouse {
             root,
             store: Arc::new(LocalFileSystem::new().with_automatic_cleanup(true)),
             local_dir: Some(dir),
+            transient: false,
+        })
+    }
+
+    /// A warehouse under a bucket prefix on S3 or GCS (see [`cloud`] for configuration).
+    fn open_cloud(location: &str) -> Result<Warehouse> {
+        let mut root = Url::parse(location)
+            .map_err(|e| DapError::Invalid(format!("bad warehouse URL `{location}`: {e}")))?;
+        if !root.path().ends_with('/') {
+            let path = format!("{}/", root.path());
+            root.set_path(&path);
+        }
+        if root.query().is_some() || root.fragment().is_some() {
+            return Err(DapError::Invalid(format!(
+                "warehouse URL `{location}` must not have a query or fragment"
+            )));
+        }
+        let store = cloud::store_for(&root)?;
+        Ok(Warehouse {
+            root,
+            store,
+            local_dir: None,
             transient: false,
         })
     }

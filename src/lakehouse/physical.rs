@@ -158,9 +158,10 @@ pub fn has_encoded(schema: &Schema) -> bool {
 }
 
 /// Adds the encoding projection to a plan whose output is about to be written, when it has a
-/// column of one of the module table's types.
+/// column of one of the module table's types (and makes NULL arrays empty: [`super::repeated`]).
 pub fn encode_plan(plan: LogicalPlan) -> Result<LogicalPlan> {
     check_storable(plan.schema().as_arrow())?;
+    let plan = super::repeated::fill_plan(plan)?;
     if !plan
         .schema()
         .fields()

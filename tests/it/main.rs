@@ -6,6 +6,7 @@ mod repl;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
+mod cloud;
 mod extract;
 mod load;
 
