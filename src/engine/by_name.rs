@@ -230,7 +230,7 @@ fn parse_query(sql: &str) -> Option<Query> {
 }
 
 /// The output column names of `body` planned alone (with the WITH clauses in scope).
-async fn names(withs: &[With], body: &SetExpr, state: &SessionState) -> Option<Vec<String>> {
+pub(super) async fn names(withs: &[With], body: &SetExpr, state: &SessionState) -> Option<Vec<String>> {
     let mut q = parse_query("SELECT 1")?;
     q.body = Box::new(body.clone());
     // Innermost WITH closest to the body, so inner names shadow outer ones.

@@ -9,6 +9,7 @@
 mod by_name;
 mod ddl;
 mod dml;
+mod range_values;
 pub mod info_schema;
 pub mod rewrite;
 pub mod script;
@@ -157,6 +158,7 @@ pub(crate) async fn plan_statement_as(
     crate::dialect::rewrite_statement(&mut stmt)?;
     struct_unnest::expand_struct_unnest(&mut stmt, resolver.state).await;
     by_name::rewrite_by_name(&mut stmt, resolver.state).await?;
+    range_values::expand_range_values(&mut stmt, resolver.state).await;
     let mut spellings = table_column_spellings(resolver.state, &mut stmt).await;
     crate::dialect::case::declared_names(&mut stmt, &mut spellings);
     crate::dialect::case::fold_column_case(&mut stmt, &spellings);
