@@ -13,6 +13,7 @@ mod range_values;
 pub mod info_schema;
 pub mod rewrite;
 pub mod script;
+mod struct_star;
 mod struct_unnest;
 
 use std::sync::{Arc, OnceLock, Weak};
@@ -158,11 +159,12 @@ pub(crate) async fn plan_statement_as(
     crate::dialect::rewrite_statement(&mut stmt)?;
     struct_unnest::expand_struct_unnest(&mut stmt, resolver.state).await;
     by_name::rewrite_by_name(&mut stmt, resolver.state).await?;
-    range_values::expand_range_values(&mut stmt, resolver.state).await;
     let mut spellings = table_column_spellings(resolver.state, &mut stmt).await;
     crate::dialect::case::declared_names(&mut stmt, &mut spellings);
     crate::dialect::case::fold_column_case(&mut stmt, &spellings);
     crate::dialect::case::lowercase_recursive_ctes(&mut stmt);
+    range_values::expand_range_values(&mut stmt, resolver.state).await;
+    struct_star::expand_struct_star(&mut stmt, resolver.state).await;
     crate::dialect::naming::alias_paths(&mut stmt);
     if result_set {
         crate::dialect::naming::mark_duplicate_names(&mut stmt)?;

@@ -10,7 +10,8 @@
 //! The rewrite is left out (the name stays an unknown column, an error) whenever it could
 //! differ from BigQuery: the SELECT has an outer join (the row of a NULL-extended side is a
 //! NULL struct, not a struct of NULLs), a column or select alias has the same name, or the FROM
-//! item cannot be planned on its own (e.g. it is correlated). Only names in the SELECT's own
+//! item cannot be planned on its own (e.g. it is correlated), or the statement has a
+//! `SELECT AS VALUE` (whose rows are values, not rows of columns). Only names in the SELECT's own
 //! clauses are rewritten, not in its subqueries.
 //!
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/query-syntax#range_variables>.
@@ -20,7 +21,7 @@ use std::ops::ControlFlow;
 
 use datafusion::execution::session_state::SessionState;
 use datafusion::sql::sqlparser::ast::{
-    Expr, Ident, JoinOperator, Query, Select, SelectItem, SetExpr, Statement, TableFactor, Visit,
+    Expr, Ident, JoinOperator, Query, Select, SelectItem, SetExpr, Statement, TableFactor, ValueTableMode, Visit,
     VisitMut, Visitor, VisitorMut, With,
 };
 use datafusion::sql::sqlparser::dialect::BigQueryDialect;
@@ -32,9 +33,10 @@ pub async fn expand_range_values(stmt: &mut Statement, state: &SessionState) {
         withs: Vec::new(),
         select: 0,
         probes: Vec::new(),
+        value_table: false,
     };
     let _ = Visit::visit(&*stmt, &mut found);
-    if found.probes.is_empty() {
+    if found.probes.is_empty() || found.value_table {
         return;
     }
     let mut plans: HashMap<usize, Vec<(Ident, Vec<String>)>> = HashMap::new();
@@ -94,6 +96,9 @@ struct Collect {
     withs: Vec<With>,
     select: usize,
     probes: Vec<Probe>,
+    /// A `SELECT AS VALUE` somewhere: its rows are values, not structs of columns, so a range
+    /// variable over it must not be rewritten (the whole statement is left alone).
+    value_table: bool,
 }
 
 fn range_variable(tf: &TableFactor) -> Option<Ident> {
@@ -109,10 +114,43 @@ fn range_variable(tf: &TableFactor) -> Option<Ident> {
             args: None,
             ..
         } => name.0.last().and_then(|p| p.as_ident()).cloned(),
-        TableFactor::Derived { alias: Some(a), .. } if a.columns.is_empty() => {
-            Some(a.name.clone())
-        }
+        TableFactor::Derived {
+            alias: Some(a),
+            subquery,
+            ..
+        } if a.columns.is_empty() && no_null_rows(subquery) => Some(a.name.clone()),
         _ => None,
+    }
+}
+
+/// False for the derived table [`super::struct_unnest`] makes of `UNNEST(array of structs)`
+/// unless every element is a struct constructor: a NULL element is a NULL row in BigQuery but
+/// would read as a struct of NULLs here.
+fn no_null_rows(q: &Query) -> bool {
+    let SetExpr::Select(s) = q.body.as_ref() else {
+        return true;
+    };
+    let Some(TableFactor::UNNEST {
+        alias: Some(a),
+        array_exprs,
+        ..
+    }) = s.from.first().map(|t| &t.relation)
+    else {
+        return true;
+    };
+    if a.name.value != "_u" {
+        return true;
+    }
+    let mut e = array_exprs.first();
+    while let Some(Expr::Cast { expr, .. } | Expr::Nested(expr)) = e {
+        e = Some(expr.as_ref());
+    }
+    match e {
+        Some(Expr::Array(arr)) => arr
+            .elem
+            .iter()
+            .all(|x| matches!(x, Expr::Tuple(_) | Expr::Struct { .. })),
+        _ => false,
     }
 }
 
@@ -196,6 +234,12 @@ impl Visitor for Collect {
     }
     fn pre_visit_select(&mut self, select: &Select) -> ControlFlow<()> {
         self.select += 1;
+        if matches!(
+            select.value_table_mode,
+            Some(ValueTableMode::AsValue | ValueTableMode::DistinctAsValue)
+        ) {
+            self.value_table = true;
+        }
         let Some(items) = from_items(select) else {
             return ControlFlow::Continue(());
         };
