@@ -38,6 +38,7 @@ use crate::error::Result;
 /// BigQuery's AST rewrites, applied to every statement after dap resolved its table names and
 /// before DataFusion plans it. Order matters: each step sees the output of the previous one.
 pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
+    like_any::subquery_operands(stmt);
     array_subquery::rewrite_array_subqueries(stmt)?;
     naming::name_anonymous_columns(stmt);
     group_by_all::expand_group_by_all(stmt);
