@@ -13,6 +13,7 @@ pub mod casts;
 pub mod conditional;
 pub mod correlated_unnest;
 pub mod datetime_syntax;
+pub mod exists;
 pub mod functions;
 pub mod group_by_all;
 pub mod grouping_sets;
@@ -39,6 +40,7 @@ use crate::error::Result;
 /// before DataFusion plans it. Order matters: each step sees the output of the previous one.
 pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
     like_any::subquery_operands(stmt);
+    exists::rewrite_exists(stmt);
     array_subquery::rewrite_array_subqueries(stmt)?;
     naming::name_anonymous_columns(stmt);
     group_by_all::expand_group_by_all(stmt);
