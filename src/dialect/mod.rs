@@ -17,6 +17,7 @@ pub mod exists;
 pub mod functions;
 pub mod group_by_all;
 pub mod grouping_sets;
+pub mod having_bound;
 pub mod if_fn;
 pub mod json_syntax;
 pub mod like_any;
@@ -56,6 +57,7 @@ pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
     if_fn::if_to_case(stmt);
     conditional::rewrite_conditionals(stmt);
     aggregates::rewrite_aggregates(stmt)?;
+    having_bound::rewrite_having_bounds(stmt)?;
     grouping_sets::expand_grouping_sets(stmt);
     struct_literals::name_struct_elements(stmt);
     subscripts::rewrite_subscripts(stmt);
@@ -109,6 +111,9 @@ impl BigQueryFeatures for SessionStateBuilder {
             .aggregate_functions()
             .get_or_insert_with(Vec::new)
             .extend(functions::aggregate_functions());
+        let aggregates = builder.aggregate_functions().get_or_insert_with(Vec::new);
+        let bounded = functions::having_bound::wrap_aggregates(aggregates);
+        aggregates.extend(bounded);
         builder
             .window_functions()
             .get_or_insert_with(Vec::new)

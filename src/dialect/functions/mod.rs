@@ -26,6 +26,7 @@ pub mod format;
 pub mod format_elements;
 pub mod generate;
 pub mod hash;
+pub mod having_bound;
 pub mod interval;
 pub mod json_build;
 pub mod json_extract;
