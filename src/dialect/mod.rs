@@ -30,6 +30,7 @@ pub mod tokens;
 pub mod types;
 pub mod union_order;
 pub mod unnest;
+pub mod unpivot;
 
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::SessionConfig;
@@ -42,6 +43,7 @@ use crate::error::Result;
 pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
     like_any::subquery_operands(stmt);
     exists::rewrite_exists(stmt);
+    unpivot::rewrite_unpivot(stmt)?;
     array_subquery::rewrite_array_subqueries(stmt)?;
     naming::name_anonymous_columns(stmt);
     group_by_all::expand_group_by_all(stmt);
