@@ -31,6 +31,7 @@ pub mod types;
 pub mod union_order;
 pub mod unnest;
 pub mod unpivot;
+pub mod with_expr;
 
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::SessionConfig;

@@ -10,6 +10,7 @@ use super::functions::safe::safe_name;
 pub fn rewrite_tokens(tokens: &mut Vec<TokenWithSpan>) {
     safe_prefix(tokens);
     table_as_name(tokens);
+    super::with_expr::rewrite_with_expressions(tokens);
     super::array_literals::typed_array_literals(tokens);
     super::functions::range::range_literals(tokens);
     super::pipe::rewrite_pipes(tokens);
