@@ -1,15 +1,64 @@
 //! `x [NOT] LIKE ANY (p1, p2, ...)`: BigQuery's quantified LIKE, rewritten to
 //! `x [NOT] LIKE p1 OR x [NOT] LIKE p2 ...` (true if the value matches — or, with NOT, fails to
 //! match — at least one pattern; NULLs follow OR's three-valued logic). `x [NOT] LIKE ALL (...)`
-//! is the same with AND. `LIKE ANY UNNEST(..)` and `LIKE ANY (subquery)` are not supported yet.
+//! is the same with AND. `x [NOT] LIKE ANY UNNEST(array)` becomes
+//! `"$like_quantified"(x, array, '[not] any')` (see `functions::like_quantified`), and
+//! `x LIKE ANY (subquery)` first becomes `x LIKE ANY UNNEST(ARRAY(subquery))`
+//! ([`subquery_operands`], before `ARRAY(subquery)` is rewritten).
 //!
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/operators#like_operator_quantified>.
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{BinaryOperator, Expr, Statement, visit_expressions_mut};
+use datafusion::sql::sqlparser::ast::{
+    BinaryOperator, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
+    FunctionArguments, Ident, ObjectName, Statement, visit_expressions_mut,
+};
+
+use super::ast_build::{call, call_quoted, string};
 
 use crate::error::{DapError, Result};
+
+/// `x [NOT] LIKE ANY (subquery)` → `x [NOT] LIKE ANY UNNEST(ARRAY(subquery))`.
+pub fn subquery_operands(stmt: &mut Statement) {
+    let _ = visit_expressions_mut(stmt, |e| {
+        if let Expr::Like {
+            any: true, pattern, ..
+        } = e
+            && let Expr::Subquery(q) = pattern.as_ref()
+        {
+            let array = Expr::Function(Function {
+                name: ObjectName::from(vec![Ident::new("ARRAY")]),
+                uses_odbc_syntax: false,
+                parameters: FunctionArguments::None,
+                args: FunctionArguments::Subquery(q.clone()),
+                filter: None,
+                null_treatment: None,
+                over: None,
+                within_group: vec![],
+            });
+            **pattern = call("UNNEST", vec![array]);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// The array of `UNNEST(array)` in expression position.
+fn unnest_operand(e: &Expr) -> Option<Expr> {
+    let Expr::Function(f) = e else {
+        return None;
+    };
+    if !f.name.to_string().eq_ignore_ascii_case("unnest") {
+        return None;
+    }
+    match &f.args {
+        FunctionArguments::List(FunctionArgumentList { args, .. }) => match args.as_slice() {
+            [FunctionArg::Unnamed(FunctionArgExpr::Expr(a))] => Some(a.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
 
 pub fn expand_like_any(stmt: &mut Statement) -> Result<()> {
     let flow = visit_expressions_mut(stmt, |e| {
@@ -51,6 +100,19 @@ pub fn expand_like_any(stmt: &mut Statement) -> Result<()> {
                 _ => None,
             };
             if !*any && all_args.is_none() {
+                return ControlFlow::Continue(());
+            }
+            if *any && let Some(array) = unnest_operand(pattern) {
+                if escape_char.is_some() {
+                    return ControlFlow::Break(DapError::not_supported(
+                        "LIKE ANY UNNEST with ESCAPE",
+                    ));
+                }
+                let mode = if *negated { "not any" } else { "any" };
+                *e = call_quoted(
+                    super::functions::like_quantified::NAME,
+                    vec![(**expr).clone(), array, string(mode)],
+                );
                 return ControlFlow::Continue(());
             }
             let combine = if all_args.is_some() {

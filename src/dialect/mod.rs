@@ -13,9 +13,11 @@ pub mod casts;
 pub mod conditional;
 pub mod correlated_unnest;
 pub mod datetime_syntax;
+pub mod exists;
 pub mod functions;
 pub mod group_by_all;
 pub mod grouping_sets;
+pub mod having_bound;
 pub mod if_fn;
 pub mod json_syntax;
 pub mod like_any;
@@ -28,6 +30,8 @@ pub mod tokens;
 pub mod types;
 pub mod union_order;
 pub mod unnest;
+pub mod unpivot;
+pub mod with_expr;
 
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::SessionConfig;
@@ -38,6 +42,9 @@ use crate::error::Result;
 /// BigQuery's AST rewrites, applied to every statement after dap resolved its table names and
 /// before DataFusion plans it. Order matters: each step sees the output of the previous one.
 pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
+    like_any::subquery_operands(stmt);
+    exists::rewrite_exists(stmt);
+    unpivot::rewrite_unpivot(stmt)?;
     array_subquery::rewrite_array_subqueries(stmt)?;
     naming::name_anonymous_columns(stmt);
     group_by_all::expand_group_by_all(stmt);
@@ -53,6 +60,7 @@ pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
     if_fn::if_to_case(stmt);
     conditional::rewrite_conditionals(stmt);
     aggregates::rewrite_aggregates(stmt)?;
+    having_bound::rewrite_having_bounds(stmt)?;
     grouping_sets::expand_grouping_sets(stmt);
     struct_literals::name_struct_elements(stmt);
     subscripts::rewrite_subscripts(stmt);
@@ -106,6 +114,9 @@ impl BigQueryFeatures for SessionStateBuilder {
             .aggregate_functions()
             .get_or_insert_with(Vec::new)
             .extend(functions::aggregate_functions());
+        let aggregates = builder.aggregate_functions().get_or_insert_with(Vec::new);
+        let bounded = functions::having_bound::wrap_aggregates(aggregates);
+        aggregates.extend(bounded);
         builder
             .window_functions()
             .get_or_insert_with(Vec::new)

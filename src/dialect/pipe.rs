@@ -6,6 +6,8 @@
 //! - `(query) AS a |> ...` → `(query) |> AS a |> ...`.
 //! - `|> AS a` → `SELECT * FROM (query) AS a`.
 //! - `|> DISTINCT` → `SELECT DISTINCT * FROM (query) AS a` (`a`: the last `|> AS` alias).
+//! - `|> SELECT DISTINCT e, ...` → `SELECT DISTINCT e, ... FROM (query) AS a`.
+//! - `|> UNPIVOT(...) [AS u]` → `SELECT * FROM (query) AS a UNPIVOT(...) [AS u]`.
 //! - `|> SET x = e, ...` → `SELECT * REPLACE (e AS x, ...) FROM (query) AS _pipe_n`.
 //! - `|> DROP x, ...` → `SELECT * EXCEPT (x, ...) FROM (query) AS _pipe_n`.
 //! - `|> EXTEND e ...` / `|> SELECT e ...` with a window function (`OVER`) →
@@ -343,6 +345,18 @@ impl Rewriter {
         if item_is_kw(first, Keyword::DISTINCT) && op.len() == 1 {
             let a = keep(alias, self);
             return select_from(vec![kw("DISTINCT"), tok(Token::Mul)], paren(current), &a);
+        }
+        if item_is_kw(first, Keyword::UNPIVOT) {
+            // DataFusion's pipe UNPIVOT is not implemented; dialect::unpivot handles the FROM form.
+            let a = keep(alias, self);
+            let mut out = select_from(vec![tok(Token::Mul)], paren(current), &a);
+            out.extend(op);
+            return out;
+        }
+        if item_is_kw(first, Keyword::SELECT) && item_is_kw(op.get(1), Keyword::DISTINCT) {
+            // sqlparser's pipe SELECT takes no DISTINCT.
+            let a = keep(alias, self);
+            return select_from(op[1..].to_vec(), paren(current), &a);
         }
         if item_is_kw(first, Keyword::AS)
             && op.len() == 2

@@ -58,6 +58,34 @@ impl VisitorMut for Subscripts {
     type Break = ();
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        let Expr::CompoundFieldAccess { root, access_chain } = expr else {
+            return ControlFlow::Continue(());
+        };
+        // `t.col[...]`: leading `.name` parts of a plain name stay one path, so the column's
+        // spelling is folded like any `t.col`.
+        if matches!(root.as_ref(), Expr::Identifier(_) | Expr::CompoundIdentifier(_)) {
+            let mut path = match root.as_ref() {
+                Expr::Identifier(i) => vec![i.clone()],
+                Expr::CompoundIdentifier(ids) => ids.clone(),
+                _ => vec![],
+            };
+            let lead = access_chain
+                .iter()
+                .take_while(|a| matches!(a, AccessExpr::Dot(Expr::Identifier(_))))
+                .count();
+            if lead > 0 {
+                for a in access_chain.drain(..lead) {
+                    if let AccessExpr::Dot(Expr::Identifier(i)) = a {
+                        path.push(i);
+                    }
+                }
+                **root = Expr::CompoundIdentifier(path);
+            }
+            if access_chain.is_empty() {
+                *expr = std::mem::replace(root.as_mut(), Expr::value(Value::Null));
+                return ControlFlow::Continue(());
+            }
+        }
         let Expr::CompoundFieldAccess { access_chain, .. } = expr else {
             return ControlFlow::Continue(());
         };

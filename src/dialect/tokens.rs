@@ -9,6 +9,8 @@ use super::functions::safe::safe_name;
 /// All token rewrites, in order.
 pub fn rewrite_tokens(tokens: &mut Vec<TokenWithSpan>) {
     safe_prefix(tokens);
+    table_as_name(tokens);
+    super::with_expr::rewrite_with_expressions(tokens);
     super::array_literals::typed_array_literals(tokens);
     super::functions::range::range_literals(tokens);
     super::pipe::rewrite_pipes(tokens);
@@ -35,5 +37,29 @@ fn safe_prefix(tokens: &mut Vec<TokenWithSpan>) {
             tokens.splice(i..i + 3, [TokenWithSpan::new(word, span)]);
         }
         i += 1;
+    }
+}
+
+/// `FROM table` / `JOIN table`: BigQuery reads the keyword TABLE as a table name there (the
+/// reference pages use `WITH table AS (...) SELECT ... FROM table`); sqlparser would expect a
+/// table function `TABLE(...)`. Such a `table` not followed by `(` becomes a quoted name.
+fn table_as_name(tokens: &mut [TokenWithSpan]) {
+    use datafusion::sql::sqlparser::keywords::Keyword;
+    let significant: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
+        .collect();
+    for w in significant.windows(3) {
+        let [prev, i, next] = [w[0], w[1], w[2]];
+        let after_from = matches!(&tokens[prev].token, Token::Word(p) if p.quote_style.is_none()
+            && matches!(p.keyword, Keyword::FROM | Keyword::JOIN));
+        if after_from
+            && tokens[next].token != Token::LParen
+            && let Token::Word(t) = &mut tokens[i].token
+            && t.quote_style.is_none()
+            && t.keyword == Keyword::TABLE
+        {
+            t.quote_style = Some('`');
+            t.keyword = Keyword::NoKeyword;
+        }
     }
 }

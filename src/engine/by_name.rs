@@ -230,7 +230,23 @@ fn parse_query(sql: &str) -> Option<Query> {
 }
 
 /// The output column names of `body` planned alone (with the WITH clauses in scope).
-async fn names(withs: &[With], body: &SetExpr, state: &SessionState) -> Option<Vec<String>> {
+pub(super) async fn names(withs: &[With], body: &SetExpr, state: &SessionState) -> Option<Vec<String>> {
+    let plan = plan_in_scope(withs, body, state).await?;
+    Some(
+        plan.schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect(),
+    )
+}
+
+/// `body` planned alone, with the WITH clauses in scope (None when it cannot be planned so).
+pub(super) async fn plan_in_scope(
+    withs: &[With],
+    body: &SetExpr,
+    state: &SessionState,
+) -> Option<datafusion::logical_expr::LogicalPlan> {
     let mut q = parse_query("SELECT 1")?;
     q.body = Box::new(body.clone());
     // Innermost WITH closest to the body, so inner names shadow outer ones.
@@ -244,19 +260,12 @@ async fn names(withs: &[With], body: &SetExpr, state: &SessionState) -> Option<V
         outer.limit_clause = None;
         q = outer;
     }
-    let plan = state
+    state
         .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
             Statement::Query(Box::new(q)),
         )))
         .await
-        .ok()?;
-    Some(
-        plan.schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect(),
-    )
+        .ok()
 }
 
 fn quoted(name: &str) -> String {

@@ -9,9 +9,11 @@
 mod by_name;
 mod ddl;
 mod dml;
+mod range_values;
 pub mod info_schema;
 pub mod rewrite;
 pub mod script;
+mod struct_star;
 mod struct_unnest;
 
 use std::sync::{Arc, OnceLock, Weak};
@@ -161,6 +163,8 @@ pub(crate) async fn plan_statement_as(
     crate::dialect::case::declared_names(&mut stmt, &mut spellings);
     crate::dialect::case::fold_column_case(&mut stmt, &spellings);
     crate::dialect::case::lowercase_recursive_ctes(&mut stmt);
+    range_values::expand_range_values(&mut stmt, resolver.state).await;
+    struct_star::expand_struct_star(&mut stmt, resolver.state).await;
     crate::dialect::naming::alias_paths(&mut stmt);
     if result_set {
         crate::dialect::naming::mark_duplicate_names(&mut stmt)?;

@@ -7,8 +7,9 @@
 //! (SELECT get_field(_v, 'x') AS x, get_field(_v, 'y') AS y FROM UNNEST(array) AS _u(_v)) AS alias
 //! ```
 //!
-//! Referring to the whole row through the alias (`SELECT alias FROM UNNEST(...) AS alias`) is not
-//! supported (it fails, it never returns other rows). UNNEST of a column is left alone.
+//! Referring to the whole row through the alias (`SELECT alias FROM UNNEST(...) AS alias`) is
+//! handled by [`super::range_values`] when no element can be NULL, and fails otherwise (never
+//! other rows). UNNEST of a column is left alone.
 //!
 //! Reference: <https://cloud.google.com/bigquery/docs/reference/standard-sql/query-syntax#unnest_operator>.
 

@@ -26,6 +26,7 @@ pub mod format;
 pub mod format_elements;
 pub mod generate;
 pub mod hash;
+pub mod having_bound;
 pub mod interval;
 pub mod json_build;
 pub mod json_extract;
@@ -34,6 +35,7 @@ pub mod json_mutate;
 pub mod json_path;
 pub mod json_udf;
 pub mod json_value;
+pub mod like_quantified;
 pub mod math;
 pub mod normalize;
 pub mod numeric_format;
@@ -80,6 +82,7 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     all.extend(generate::scalar_functions());
     all.extend(range::scalar_functions());
     all.extend(bucket::scalar_functions());
+    all.extend(like_quantified::scalar_functions());
     all
 }
 
