@@ -192,6 +192,23 @@ pub fn decode_lines(
     chunk: &Chunk,
     emit: &mut Emit<'_>,
 ) -> Result<(), LoadError> {
+    if let Some(ty) = &ctx.check
+        && !super::fits::chunk_fits(ty, chunk)
+    {
+        // Scan the chunk exactly, as detection would have.
+        let mut scan = Scan {
+            ty: ty.clone(),
+            ..Scan::default()
+        };
+        scan_lines(&mut scan, file, chunk);
+        if scan.ty != *ty {
+            ctx.drift.store(true, std::sync::atomic::Ordering::Relaxed);
+            return Err(LoadError::at(
+                file,
+                "the schema detected from a sample changes",
+            ));
+        }
+    }
     if let Some(batches) = fast_lines(&ctx.schema, chunk) {
         let mut lines: Vec<u64> = Vec::new();
         if ctx.source_columns {

@@ -20,6 +20,7 @@
 
 pub mod csv;
 mod evolve;
+mod fits;
 pub mod infer;
 pub mod json;
 pub mod parquet;
@@ -300,125 +301,180 @@ pub async fn load(engine: &Engine, req: &LoadRequest) -> Result<LoadSummary> {
     let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
     let progress = req.progress.then(progress_bar);
 
-    // Pass 1: the schema (and, for CSV, the header rows of each file).
-    let mut csv_skips = HashMap::new();
-    let data_schema: SchemaRef = match &req.schema {
-        Some(s) => s.clone(),
-        None => {
-            let detected = match format {
-                SourceFormat::Parquet => Detected::Schema(detect_parquet(&files).await?),
-                SourceFormat::Csv => {
-                    let (fields, skips) = detect_csv(&files, &csv_options, parallel).await?;
-                    csv_skips = skips;
-                    Detected::Fields(fields)
+    // Newline-delimited JSON without a schema: detect the schema from the first megabytes of
+    // each file and check every later chunk against it while loading; a chunk that would change
+    // it (or a failed load) makes the load start over with a full scan (pass 1 over every row),
+    // before anything is committed.
+    let mut sampled =
+        req.schema.is_none() && format == SourceFormat::Json && req.json_path.is_none();
+    let (written, ctx, failure, bytes, rows, is_new) = loop {
+        // Pass 1: the schema (and, for CSV, the header rows of each file).
+        let mut csv_skips = HashMap::new();
+        let mut check = None;
+        let detected_schema = async {
+            let data_schema: SchemaRef = match &req.schema {
+                Some(s) => s.clone(),
+                None => {
+                    let detected = match format {
+                        SourceFormat::Parquet => Detected::Schema(detect_parquet(&files).await?),
+                        SourceFormat::Csv => {
+                            let (fields, skips) =
+                                detect_csv(&files, &csv_options, parallel).await?;
+                            csv_skips = skips;
+                            Detected::Fields(fields)
+                        }
+                        _ => {
+                            let (fields, cut) =
+                                detect_json(&files, req.json_path.clone(), parallel, sampled)
+                                    .await?;
+                            if cut {
+                                check = Some(Ty::Struct(fields.clone()));
+                            }
+                            Detected::Fields(fields)
+                        }
+                    };
+                    let current = match (&existing, req.write_mode) {
+                        (Some(table), WriteMode::Append) => Some(
+                            table
+                                .snapshot()
+                                .map_err(|e| DapError::delta(name.to_string(), e))?
+                                .snapshot()
+                                .arrow_schema(),
+                        ),
+                        _ => None,
+                    };
+                    let schema = match (current, detected) {
+                        (Some(current), Detected::Fields(fields)) => evolve(&current, &fields),
+                        (Some(current), Detected::Schema(schema)) => {
+                            evolve_schema(&current, &schema)
+                        }
+                        (None, Detected::Fields(fields)) => {
+                            if fields.is_empty() {
+                                return Err(LoadError::at(
+                                    &req.uris.join(", "),
+                                    "no rows to detect a schema from",
+                                )
+                                .into());
+                            }
+                            infer::schema_of(&fields)
+                        }
+                        (None, Detected::Schema(schema)) => Ok(schema),
+                    };
+                    Arc::new(schema_ok(schema, &name)?)
                 }
-                _ => Detected::Fields(detect_json(&files, req.json_path.clone(), parallel).await?),
             };
-            let current = match (&existing, req.write_mode) {
-                (Some(table), WriteMode::Append) => Some(
-                    table
-                        .snapshot()
-                        .map_err(|e| DapError::delta(name.to_string(), e))?
-                        .snapshot()
-                        .arrow_schema(),
-                ),
-                _ => None,
-            };
-            let schema = match (current, detected) {
-                (Some(current), Detected::Fields(fields)) => evolve(&current, &fields),
-                (Some(current), Detected::Schema(schema)) => evolve_schema(&current, &schema),
-                (None, Detected::Fields(fields)) => {
-                    if fields.is_empty() {
-                        return Err(LoadError::at(
-                            &req.uris.join(", "),
-                            "no rows to detect a schema from",
-                        )
-                        .into());
-                    }
-                    infer::schema_of(&fields)
-                }
-                (None, Detected::Schema(schema)) => Ok(schema),
-            };
-            Arc::new(schema_ok(schema, &name)?)
+            Ok::<_, DapError>(data_schema)
         }
-    };
-    crate::lakehouse::physical::check_storable(&data_schema)?;
-
-    // Pass 2: decode, streaming into the Delta writer.
-    let loaded_at = chrono::Utc::now().timestamp_micros();
-    let out_schema = if req.source_columns {
-        let mut fields: Vec<_> = data_schema.fields().iter().cloned().collect();
-        fields.push(Arc::new(Field::new("_source_file", DataType::Utf8, true)));
-        fields.push(Arc::new(Field::new("_source_line", DataType::Int64, true)));
-        fields.push(Arc::new(Field::new(
-            "_loaded_at",
-            crate::dialect::types::timestamp_type(),
-            true,
-        )));
-        Arc::new(Schema::new(fields))
-    } else {
-        data_schema.clone()
-    };
-    let ctx = Arc::new(DecodeCtx {
-        format,
-        schema: data_schema.clone(),
-        out: out_schema.clone(),
-        source_columns: req.source_columns,
-        loaded_at,
-        bad: BadLog::new(req.max_bad_records),
-        json_path: req.json_path.clone(),
-        csv: csv_options,
-        csv_skips,
-    });
-    let bytes = Arc::new(AtomicU64::new(0));
-    let rows = Arc::new(AtomicU64::new(0));
-    let failure: Arc<parking_lot::Mutex<Option<LoadError>>> = Arc::default();
-    let (tx, rx) =
-        tokio::sync::mpsc::channel::<datafusion::error::Result<RecordBatch>>(parallel * 2);
-    let driver = tokio::spawn(drive(
-        units(
-            files.clone(),
-            format,
-            req.json_path.is_some(),
-            bytes.clone(),
-        ),
-        ctx.clone(),
-        tx,
-        bytes.clone(),
-        failure.clone(),
-        progress.clone(),
-        parallel,
-    ));
-    let counted = rows.clone();
-    let stream =
-        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) })
-            .inspect(move |b| {
-                if let Ok(b) = b {
-                    counted.fetch_add(b.num_rows() as u64, Ordering::Relaxed);
-                }
-            });
-    let plan = crate::lakehouse::repeated::fill_plan(sink::plan(
-        out_schema.clone(),
-        Box::pin(RecordBatchStreamAdapter::new(out_schema.clone(), stream)),
-    )?)?;
-    let (handle, is_new) = match existing {
-        Some(t) => (t, false),
-        None => (warehouse.delta_handle(&name)?, true),
-    };
-    let written = handle
-        .write(Vec::<RecordBatch>::new())
-        .with_input_plan(plan)
-        .with_table_name(name.table.clone())
-        .with_save_mode(match req.write_mode {
-            WriteMode::Append => SaveMode::Append,
-            WriteMode::Replace => SaveMode::Overwrite,
-        })
-        .with_schema_mode(match req.write_mode {
-            WriteMode::Append => SchemaMode::Merge,
-            WriteMode::Replace => SchemaMode::Overwrite,
-        })
         .await;
-    let _ = driver.await;
+        let data_schema = match detected_schema {
+            Ok(s) => s,
+            // A sample can hold too little to detect from (an empty object, a conflict, ...).
+            Err(_) if sampled => {
+                sampled = false;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        crate::lakehouse::physical::check_storable(&data_schema)?;
+
+        // Pass 2: decode, streaming into the Delta writer.
+        let loaded_at = chrono::Utc::now().timestamp_micros();
+        let out_schema = if req.source_columns {
+            let mut fields: Vec<_> = data_schema.fields().iter().cloned().collect();
+            fields.push(Arc::new(Field::new("_source_file", DataType::Utf8, true)));
+            fields.push(Arc::new(Field::new("_source_line", DataType::Int64, true)));
+            fields.push(Arc::new(Field::new(
+                "_loaded_at",
+                crate::dialect::types::timestamp_type(),
+                true,
+            )));
+            Arc::new(Schema::new(fields))
+        } else {
+            data_schema.clone()
+        };
+        let ctx = Arc::new(DecodeCtx {
+            format,
+            schema: data_schema.clone(),
+            out: out_schema.clone(),
+            source_columns: req.source_columns,
+            loaded_at,
+            bad: BadLog::new(req.max_bad_records),
+            json_path: req.json_path.clone(),
+            csv: csv_options.clone(),
+            csv_skips,
+            check,
+            drift: Default::default(),
+        });
+        let bytes = Arc::new(AtomicU64::new(0));
+        let rows = Arc::new(AtomicU64::new(0));
+        let failure: Arc<parking_lot::Mutex<Option<LoadError>>> = Arc::default();
+        let (tx, rx) =
+            tokio::sync::mpsc::channel::<datafusion::error::Result<RecordBatch>>(parallel * 2);
+        let driver = tokio::spawn(drive(
+            units(
+                files.clone(),
+                format,
+                req.json_path.is_some(),
+                bytes.clone(),
+                None,
+            ),
+            ctx.clone(),
+            tx,
+            bytes.clone(),
+            failure.clone(),
+            progress.clone(),
+            parallel,
+        ));
+        let counted = rows.clone();
+        let stream =
+            futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) })
+                .inspect(move |b| {
+                    if let Ok(b) = b {
+                        counted.fetch_add(b.num_rows() as u64, Ordering::Relaxed);
+                    }
+                });
+        let plan = crate::lakehouse::repeated::fill_plan(sink::plan(
+            out_schema.clone(),
+            Box::pin(RecordBatchStreamAdapter::new(out_schema.clone(), stream)),
+        )?)?;
+        let (handle, is_new) = match existing.clone() {
+            Some(t) => (t, false),
+            None => (warehouse.delta_handle(&name)?, true),
+        };
+        let written = handle
+            .write(Vec::<RecordBatch>::new())
+            .with_input_plan(plan)
+            .with_table_name(name.table.clone())
+            .with_save_mode(match req.write_mode {
+                WriteMode::Append => SaveMode::Append,
+                WriteMode::Replace => SaveMode::Overwrite,
+            })
+            .with_schema_mode(match req.write_mode {
+                WriteMode::Append => SchemaMode::Merge,
+                WriteMode::Replace => SchemaMode::Overwrite,
+            })
+            .await;
+        let _ = driver.await;
+        if sampled {
+            let bad = ctx.bad.records.lock().len() as u64;
+            let redo = ctx.check.is_some()
+                && (ctx.drift.load(Ordering::Relaxed)
+                    || written.is_err()
+                    || failure.lock().is_some()
+                    || ctx.bad.over.load(Ordering::Relaxed)
+                    || bad > req.max_bad_records);
+            if redo {
+                // The sample did not decide (or the load failed, which it may have for rows a
+                // wider schema takes): nothing was committed; load again with a full scan.
+                if is_new {
+                    warehouse.discard_failed_create(&name);
+                }
+                sampled = false;
+                continue;
+            }
+        }
+        break (written, ctx, failure, bytes, rows, is_new);
+    };
     if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
@@ -523,16 +579,28 @@ fn schema_ok(schema: std::result::Result<Schema, String>, name: &TableName) -> R
     })
 }
 
+/// Bytes of each newline-delimited JSON file that a sampled detection reads.
+const SAMPLE_BYTES: u64 = 8 << 20;
+
+/// The detected fields, and whether only a sample was read (`sampled` and some file was longer).
 async fn detect_json(
     files: &[PathBuf],
     json_path: Option<String>,
     parallel: usize,
-) -> Result<Vec<(String, Ty)>> {
+    sampled: bool,
+) -> Result<(Vec<(String, Ty)>, bool)> {
+    let sample = sampled.then(|| {
+        Arc::new(pipeline::Sample {
+            per_file: SAMPLE_BYTES,
+            cut: Default::default(),
+        })
+    });
     let scans = units(
         files.to_vec(),
         SourceFormat::Json,
         json_path.is_some(),
         Arc::default(),
+        sample.clone(),
     )
     .map(|u| {
         let json_path = json_path.clone();
@@ -560,9 +628,10 @@ async fn detect_json(
         // Every record conflicts: nothing to detect a schema from.
         return Err(c.into());
     }
+    let cut = sample.is_some_and(|s| s.cut.load(Ordering::Relaxed));
     match acc.ty {
-        Ty::Struct(fields) => Ok(fields),
-        _ => Ok(Vec::new()),
+        Ty::Struct(fields) => Ok((fields, cut)),
+        _ => Ok((Vec::new(), cut)),
     }
 }
 

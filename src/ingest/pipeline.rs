@@ -16,6 +16,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::DataFusionError;
 use futures::StreamExt;
 
+use super::infer::Ty;
 use super::{BadRecord, LoadError, SourceFormat, csv, json, parquet, source};
 
 /// Rows per decoded batch.
@@ -40,6 +41,11 @@ pub struct DecodeCtx {
     pub csv: csv::CsvOptions,
     /// Header rows to skip per CSV file, as detected.
     pub csv_skips: HashMap<PathBuf, u64>,
+    /// With a schema detected from a sample: the detected type (a [`Ty::Struct`]) every
+    /// newline-delimited chunk is checked against.
+    pub check: Option<Ty>,
+    /// Set when a chunk would change the sampled schema (the load is redone with a full scan).
+    pub drift: AtomicBool,
 }
 
 impl DecodeCtx {
@@ -121,13 +127,24 @@ pub(super) enum Unit {
     },
 }
 
+/// Reading only the first bytes of each newline-delimited JSON file (schema detection from a
+/// sample).
+pub(super) struct Sample {
+    /// Bytes read per file (whole lines, at least this many).
+    pub per_file: u64,
+    /// Set when some file was not read to its end.
+    pub cut: AtomicBool,
+}
+
 /// The units of `files`, read on their own thread (a bounded channel keeps memory bounded).
-/// `bytes` counts the JSON bytes read.
+/// `bytes` counts the JSON bytes read. With `sample`, newline-delimited JSON files are read
+/// only up to its size.
 pub(super) fn units(
     files: Vec<PathBuf>,
     format: SourceFormat,
     json_path: bool,
     bytes: Arc<AtomicU64>,
+    sample: Option<Arc<Sample>>,
 ) -> impl futures::Stream<Item = std::result::Result<Unit, LoadError>> + Send + 'static {
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     std::thread::spawn(move || {
@@ -136,7 +153,7 @@ pub(super) fn units(
                 SourceFormat::Csv | SourceFormat::Parquet => {
                     tx.blocking_send(Ok(Unit::File { path })).map_err(|_| None)
                 }
-                _ => json_units(&path, json_path, &bytes, &tx),
+                _ => json_units(&path, json_path, &bytes, &tx, sample.as_deref()),
             };
             match r {
                 Ok(()) => {}
@@ -160,11 +177,13 @@ fn json_units(
     json_path: bool,
     bytes: &AtomicU64,
     tx: &UnitSender,
+    sample: Option<&Sample>,
 ) -> std::result::Result<(), Option<LoadError>> {
     let file: Arc<str> = super::remote::display_name(path).into();
     let reader = source::open(path)?;
     let mut doc: Option<Vec<u8>> = None;
     let mut decided = false;
+    let mut sent = 0u64;
     for chunk in source::LineChunks::new(reader, CHUNK_BYTES) {
         let chunk = chunk.map_err(|e| LoadError::io(&file, e))?;
         bytes.fetch_add(chunk.bytes.len() as u64, Ordering::Relaxed);
@@ -182,12 +201,20 @@ fn json_units(
         }
         match &mut doc {
             Some(d) => d.extend_from_slice(&chunk.bytes),
-            None => tx
-                .blocking_send(Ok(Unit::Lines {
+            None => {
+                sent += chunk.bytes.len() as u64;
+                tx.blocking_send(Ok(Unit::Lines {
                     file: file.clone(),
                     chunk,
                 }))
-                .map_err(|_| None)?,
+                .map_err(|_| None)?;
+                if let Some(s) = sample
+                    && sent >= s.per_file
+                {
+                    s.cut.store(true, Ordering::Relaxed);
+                    return Ok(());
+                }
+            }
         }
     }
     if let Some(bytes) = doc {

@@ -177,3 +177,43 @@ fn explicit_schema_flag() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn a_change_after_the_detection_sample_widens_the_whole_load() {
+    let wh = tempfile::tempdir().expect("temp dir");
+    let src = tempfile::tempdir().expect("temp dir");
+    dap(wh.path())
+        .args(["query", "-c", "CREATE SCHEMA raw"])
+        .assert()
+        .success();
+    // The schema is detected from the first 8 MB; a quoted fraction (rejected by an INT64 `id`,
+    // taken by a FLOAT64 one) comes after it, then a fraction and a new field near the end.
+    let pad = "x".repeat(200);
+    let mut text = String::new();
+    let mut n = 0;
+    while text.len() < 9 << 20 {
+        text.push_str(&format!("{{\"id\": {n}, \"pad\": \"{pad}\"}}\n"));
+        n += 1;
+    }
+    text.push_str("{\"id\": \"1.5\", \"pad\": \"quoted\"}\n");
+    while text.len() < 14 << 20 {
+        text.push_str(&format!("{{\"id\": {n}, \"pad\": \"{pad}\"}}\n"));
+        n += 1;
+    }
+    text.push_str("{\"id\": 2.5, \"pad\": \"late\", \"extra\": true}\n");
+    let file = src.path().join("drift.ndjson");
+    std::fs::write(&file, &text).expect("write");
+    dap(wh.path())
+        .args(["load", "raw.d", &file.to_string_lossy()])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains(format!(
+            "Loaded {} rows into raw.d",
+            n + 2
+        )));
+    csv(
+        wh.path(),
+        "SELECT id, pad, extra FROM raw.d WHERE id IN (1.5, 2.5) OR extra ORDER BY id",
+    )
+    .stdout("id,pad,extra\n1.5,quoted,\n2.5,late,true\n");
+}
