@@ -9,7 +9,7 @@ use super::ModelError;
 const FILES: &[(&str, &str)] = &[
     (
         "dap.toml",
-        "# dap project: `dap build` runs the models in sql/ and their assertions.\nproject = \"my-project\"\ndataset = \"staging\"\nwarehouse = \"warehouse\"\n\n# Files that `dap build` loads into raw tables first (one atomic commit each):\n# [[load]]\n# files = \"datasets/events/*.json\"\n# table = \"raw.events\"\n# json_path = \"data\"          # where the rows sit in each file's envelope\n\n# HTTP APIs that `dap extract NAME` lands under warehouse/_landing/ (see docs/load-and-extract.md):\n# [sources.events]\n# url = \"https://api.example.com/v1/events\"\n# headers = { Authorization = \"Bearer ${EXAMPLE_TOKEN}\" }\n# records = \"data\"\n# paginate = { type = \"cursor\", param = \"cursor\", path = \"meta.next_cursor\" }\n# load = \"raw.events\"\n",
+        "# dap project: `dap build` runs the models in sql/ and their assertions.\nproject = \"my-project\"\ndataset = \"staging\"\nwarehouse = \"warehouse\"   # or \"s3://bucket/lake\", \"gs://bucket/lake\" (credentials from AWS_* / GOOGLE_* env)\n\n# Files that `dap build` loads into raw tables first (one atomic commit each):\n# [[load]]\n# files = \"datasets/events/*.json\"\n# table = \"raw.events\"\n# json_path = \"data\"          # where the rows sit in each file's envelope\n\n# HTTP APIs that `dap extract NAME` lands under warehouse/_landing/ (see docs/load-and-extract.md):\n# [sources.events]\n# url = \"https://api.example.com/v1/events\"\n# headers = { Authorization = \"Bearer ${EXAMPLE_TOKEN}\" }\n# records = \"data\"\n# paginate = { type = \"cursor\", param = \"cursor\", path = \"meta.next_cursor\" }\n# load = \"raw.events\"\n",
     ),
     (".gitignore", "/warehouse/\n"),
     ("datasets/.gitkeep", ""),
