@@ -63,7 +63,11 @@ impl VisitorMut for Order {
                     .collect()
             })
             .collect();
-        if deps.iter().enumerate().all(|(i, d)| d.iter().all(|&j| j < i)) {
+        if deps
+            .iter()
+            .enumerate()
+            .all(|(i, d)| d.iter().all(|&j| j < i))
+        {
             return ControlFlow::Continue(());
         }
         let mut placed = vec![false; names.len()];
