@@ -72,7 +72,8 @@ fn plain_select(q: &Query) -> Option<&Select> {
     let SetExpr::Select(s) = q.body.as_ref() else {
         return None;
     };
-    let grouped = !matches!(&s.group_by, GroupByExpr::Expressions(e, m) if e.is_empty() && m.is_empty());
+    let grouped =
+        !matches!(&s.group_by, GroupByExpr::Expressions(e, m) if e.is_empty() && m.is_empty());
     if grouped || s.having.is_some() || s.qualify.is_some() || s.distinct.is_some() {
         return None;
     }
@@ -105,7 +106,9 @@ fn over_one_array(q: &Query) -> Option<Expr> {
     }
     let mut inner = q.clone();
     if let SetExpr::Select(sel) = inner.body.as_mut() {
-        sel.projection = vec![SelectItem::UnnamedExpr(Expr::Identifier(alias.name.clone()))];
+        sel.projection = vec![SelectItem::UnnamedExpr(Expr::Identifier(
+            alias.name.clone(),
+        ))];
     }
     let array = Expr::Function(Function {
         name: ObjectName::from(vec![Ident::new("ARRAY")]),
@@ -127,9 +130,12 @@ fn over_one_array(q: &Query) -> Option<Expr> {
 /// `(SELECT COUNT(*) > 0 FROM ...)` with q's FROM and WHERE when q is a plain SELECT (so a
 /// correlated q stays decorrelatable), else `(SELECT COUNT(*) > 0 FROM (q) AS _exists)`.
 fn counted(q: &Query) -> Option<Expr> {
-    let stmt = Parser::parse_sql(&BigQueryDialect, "SELECT COUNT(*) > 0 FROM (SELECT 1) AS _exists")
-        .ok()?
-        .pop()?;
+    let stmt = Parser::parse_sql(
+        &BigQueryDialect,
+        "SELECT COUNT(*) > 0 FROM (SELECT 1) AS _exists",
+    )
+    .ok()?
+    .pop()?;
     let Statement::Query(mut outer) = stmt else {
         return None;
     };
@@ -148,7 +154,7 @@ fn counted(q: &Query) -> Option<Expr> {
         && let Some(TableFactor::Derived { subquery, .. }) =
             s.from.first_mut().map(|t| &mut t.relation)
     {
-        *subquery = Box::new(q.clone());
+        **subquery = q.clone();
     }
     Some(Expr::Subquery(outer))
 }

@@ -8,8 +8,8 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, FunctionArg, FunctionArgExpr, FunctionArgumentClause, FunctionArguments,
-    HavingBoundKind, Ident, ObjectName, Statement, visit_expressions_mut,
+    Expr, FunctionArg, FunctionArgExpr, FunctionArgumentClause, FunctionArguments, HavingBoundKind,
+    Ident, ObjectName, Statement, visit_expressions_mut,
 };
 
 use super::functions::having_bound::{WRAPPED, wrapper_name};

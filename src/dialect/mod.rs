@@ -24,6 +24,7 @@ pub mod like_any;
 pub mod literals;
 pub mod naming;
 pub mod pipe;
+pub mod recursive_order;
 pub mod struct_literals;
 pub mod subscripts;
 pub mod tokens;
@@ -71,6 +72,7 @@ pub fn rewrite_statement(stmt: &mut Statement) -> Result<()> {
 /// in FROM may name a column, not a table).
 pub fn rewrite_before_resolve(stmt: &mut Statement) -> Result<()> {
     correlated_unnest::rewrite_correlated_unnest(stmt)?;
+    recursive_order::order_recursive_ctes(stmt);
     Ok(())
 }
 

@@ -48,7 +48,8 @@ impl VisitorMut for StructElements {
             data_type: DataType::Array(ArrayElemTypeDef::AngleBracket(elem)),
             ..
         } = expr
-            && let (Expr::Array(array), DataType::Struct(fields, _)) = (inner.as_mut(), elem.as_ref())
+            && let (Expr::Array(array), DataType::Struct(fields, _)) =
+                (inner.as_mut(), elem.as_ref())
         {
             for e in array.elem.iter_mut() {
                 name_by_type(e, fields);

@@ -63,7 +63,10 @@ impl VisitorMut for Subscripts {
         };
         // `t.col[...]`: leading `.name` parts of a plain name stay one path, so the column's
         // spelling is folded like any `t.col`.
-        if matches!(root.as_ref(), Expr::Identifier(_) | Expr::CompoundIdentifier(_)) {
+        if matches!(
+            root.as_ref(),
+            Expr::Identifier(_) | Expr::CompoundIdentifier(_)
+        ) {
             let mut path = match root.as_ref() {
                 Expr::Identifier(i) => vec![i.clone()],
                 Expr::CompoundIdentifier(ids) => ids.clone(),

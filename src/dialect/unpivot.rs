@@ -66,7 +66,10 @@ fn replacement(tf: &TableFactor) -> Result<Option<TableFactor>> {
             return Err(unsupported());
         };
         let label = c.alias.as_ref().map(|a| a.value.clone());
-        cols.push((col.value.clone(), label.unwrap_or_else(|| col.value.clone())));
+        cols.push((
+            col.value.clone(),
+            label.unwrap_or_else(|| col.value.clone()),
+        ));
     }
     if cols.is_empty() {
         return Err(unsupported());

@@ -107,8 +107,10 @@ fn with_at(tokens: &[TokenWithSpan], i: usize) -> Option<(usize, Vec<TokenWithSp
         tokens[k].token == Token::Comma || is_kw(&tokens[k].token, Keyword::SELECT)
     });
     let item_end = significant(tokens, close + 1).is_none_or(|k| {
-        matches!(tokens[k].token, Token::Comma | Token::EOF | Token::SemiColon)
-            || is_kw(&tokens[k].token, Keyword::FROM)
+        matches!(
+            tokens[k].token,
+            Token::Comma | Token::EOF | Token::SemiColon
+        ) || is_kw(&tokens[k].token, Keyword::FROM)
     });
     if item_start && item_end {
         return None;
@@ -127,9 +129,8 @@ fn substitute(expr: &[TokenWithSpan], defs: &[(String, Vec<TokenWithSpan>)]) -> 
             .rev()
             .find(|&k| !matches!(expr[k].token, Token::Whitespace(_)));
         let next = significant(expr, j + 1);
-        let after_dot = prev.is_some_and(|k| {
-            expr[k].token == Token::Period || is_kw(&expr[k].token, Keyword::AS)
-        });
+        let after_dot = prev
+            .is_some_and(|k| expr[k].token == Token::Period || is_kw(&expr[k].token, Keyword::AS));
         let call = next.is_some_and(|k| expr[k].token == Token::LParen);
         let def = name_of(&t.token)
             .filter(|_| !after_dot && !call)

@@ -230,7 +230,11 @@ fn parse_query(sql: &str) -> Option<Query> {
 }
 
 /// The output column names of `body` planned alone (with the WITH clauses in scope).
-pub(super) async fn names(withs: &[With], body: &SetExpr, state: &SessionState) -> Option<Vec<String>> {
+pub(super) async fn names(
+    withs: &[With],
+    body: &SetExpr,
+    state: &SessionState,
+) -> Option<Vec<String>> {
     let plan = plan_in_scope(withs, body, state).await?;
     Some(
         plan.schema()

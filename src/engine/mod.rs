@@ -9,8 +9,8 @@
 mod by_name;
 mod ddl;
 mod dml;
-mod range_values;
 pub mod info_schema;
+mod range_values;
 pub mod rewrite;
 pub mod script;
 mod struct_star;

@@ -21,8 +21,8 @@ use std::ops::ControlFlow;
 
 use datafusion::execution::session_state::SessionState;
 use datafusion::sql::sqlparser::ast::{
-    Expr, Ident, JoinOperator, Query, Select, SelectItem, SetExpr, Statement, TableFactor, ValueTableMode, Visit,
-    VisitMut, Visitor, VisitorMut, With,
+    Expr, Ident, JoinOperator, Query, Select, SelectItem, SetExpr, Statement, TableFactor,
+    ValueTableMode, Visit, VisitMut, Visitor, VisitorMut, With,
 };
 use datafusion::sql::sqlparser::dialect::BigQueryDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -250,9 +250,10 @@ impl Visitor for Collect {
             .into_iter()
             .map(|n| n.filter(|n| !aliases.iter().any(|a| a.eq_ignore_ascii_case(&n.value))))
             .collect();
-        let hit = names.iter().flatten().any(|n| {
-            used.iter().any(|u| u.eq_ignore_ascii_case(&n.value))
-        });
+        let hit = names
+            .iter()
+            .flatten()
+            .any(|n| used.iter().any(|u| u.eq_ignore_ascii_case(&n.value)));
         // Two FROM items with the same range variable: leave it to DataFusion's error.
         let mut seen: Vec<String> = names
             .iter()

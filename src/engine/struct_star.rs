@@ -112,7 +112,11 @@ fn struct_expr(item: &SelectItem, range_vars: &[String]) -> Option<Expr> {
     match kind {
         SelectItemQualifiedWildcardKind::Expr(e) => Some(e.clone()),
         SelectItemQualifiedWildcardKind::ObjectName(name) => {
-            let parts: Vec<Ident> = name.0.iter().filter_map(|p| p.as_ident().cloned()).collect();
+            let parts: Vec<Ident> = name
+                .0
+                .iter()
+                .filter_map(|p| p.as_ident().cloned())
+                .collect();
             if parts.len() != name.0.len() || parts.is_empty() {
                 return None;
             }
@@ -179,7 +183,10 @@ impl VisitorMut for Apply {
         self.select += 1;
         let vars = range_variables(select);
         let mut out = Vec::with_capacity(select.projection.len());
-        for (i, item) in std::mem::take(&mut select.projection).into_iter().enumerate() {
+        for (i, item) in std::mem::take(&mut select.projection)
+            .into_iter()
+            .enumerate()
+        {
             match (
                 self.plans.remove(&(self.select, i)),
                 struct_expr(&item, &vars),
