@@ -52,6 +52,18 @@ fn row_fits(schema: &Ty, text: &[u8]) -> bool {
     }
 }
 
+/// Whether no value can change a field of this type: every value either folds in unchanged or
+/// conflicts (any string, number, bool or NULL into STRING / FLOAT64 / BOOL, and arrays of those,
+/// whose NULL or array elements are detection errors). Such values are skipped unread (a
+/// conflict taken as a fit can only make the check more cautious).
+fn takes_any(t: &Ty) -> bool {
+    match t {
+        Ty::String | Ty::Float | Ty::Bool => true,
+        Ty::Array(e) => takes_any(e),
+        _ => false,
+    }
+}
+
 /// The fit of a scalar of detected type `t` against the schema's type `s`.
 fn scalar(s: &Ty, t: Ty) -> Fit {
     if s.conflict(&t, &Path::root("")).is_some() {
@@ -116,7 +128,10 @@ impl<'de> Visitor<'de> for Seed<'_> {
         Ok(match self.0 {
             // Every string folds into STRING unchanged.
             Ty::String => Fit::Fits,
-            s @ (Ty::Date | Ty::Timestamp) => scalar(s, infer::detect_string(v)),
+            s @ (Ty::Date | Ty::Timestamp) => match (s, infer::detect_string(v)) {
+                (Ty::Date, Ty::Date) | (Ty::Timestamp, Ty::Date | Ty::Timestamp) => Fit::Fits,
+                (s, t) => scalar(s, t),
+            },
             // Any string conflicts with these (or widens NULL).
             s => scalar(s, Ty::String),
         })
@@ -153,6 +168,10 @@ impl<'de> Visitor<'de> for Seed<'_> {
         let mut at = 0;
         while let Some(found) = map.next_key_seed(KeySeed { fields, hint: at })? {
             match found {
+                Some(i) if takes_any(&fields[i].1) => {
+                    at = i + 1;
+                    map.next_value::<IgnoredAny>()?;
+                }
                 Some(i) => {
                     at = i + 1;
                     fit = fit.and(map.next_value_seed(Seed(&fields[i].1))?);
@@ -293,6 +312,8 @@ mod tests {
             r#"[1, 2]"#,
             r#"{"a": "#,
             r#"{"e": [1, null], "new": 1}"#,
+            r#"{"b": 1, "c": "x", "f": {"g": [1]}}"#,
+            r#"{"b": {"x": 1}, "c": null}"#,
         ] {
             assert!(agrees(&sample, row), "{row} should fit");
         }

@@ -409,11 +409,12 @@ pub fn detect_string(s: &str) -> Ty {
         return Ty::String;
     }
     if b.len() == 10 {
-        return if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() {
-            Ty::Date
-        } else {
-            Ty::String
-        };
+        // The digits were checked above (what `%Y-%m-%d` parses them as).
+        let num =
+            |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+        let valid = i32::try_from(num(0..4))
+            .is_ok_and(|y| chrono::NaiveDate::from_ymd_opt(y, num(5..7), num(8..10)).is_some());
+        return if valid { Ty::Date } else { Ty::String };
     }
     let time_shape = b.len() >= 19
         && (b[10] == b'T' || b[10] == b' ')
@@ -471,6 +472,9 @@ mod tests {
         assert_eq!(ty(json!(1.5)), Ty::Float);
         assert_eq!(ty(json!("2024-02-29")), Ty::Date);
         assert_eq!(ty(json!("2024-02-30")), Ty::String);
+        assert_eq!(ty(json!("2023-02-29")), Ty::String);
+        assert_eq!(ty(json!("2024-13-01")), Ty::String);
+        assert_eq!(ty(json!("0000-01-01")), Ty::Date);
         assert_eq!(ty(json!("2024-02-29T10:00:00Z")), Ty::Timestamp);
         assert_eq!(ty(json!("2024-02-29 10:00:00.123+02:00")), Ty::Timestamp);
         assert_eq!(ty(json!("hello")), Ty::String);

@@ -8,9 +8,11 @@
 //! - Memory is bounded: files are read in newline-aligned chunks (NDJSON) or batch by batch (CSV,
 //!   Parquet), decoded in parallel, and streamed into the Delta writer, which writes Parquet files
 //!   as batches arrive. A JSON array or envelope file is one document and is read whole.
-//! - The schema is detected with BigQuery's autodetect rules ([`infer`], [`csv`]) over every row of
-//!   every file (not a sample), in the order fields first appear, or given explicitly, or taken
-//!   from Parquet files ([`parquet`]). Appending to an existing table may add new (NULLABLE)
+//! - The schema is detected with BigQuery's autodetect rules ([`infer`], [`csv`]) as over every row
+//!   of every file, in the order fields first appear, or given explicitly, or taken from Parquet
+//!   files ([`parquet`]). For newline-delimited JSON it is detected from the first megabytes of each
+//!   file and every later row is checked against it while loading ([`fits`]); a row that would
+//!   change it (or a failed load) makes the load start over, uncommitted, with a full scan. Appending to an existing table may add new (NULLABLE)
 //!   fields, top-level or nested; a change of an existing field's type fails and changes nothing.
 //! - Bad records (malformed JSON or CSV, a row that is not an object, a value of the wrong type,
 //!   the wrong number of CSV fields) are never dropped silently: each is written with its file,
