@@ -39,16 +39,23 @@ impl S3 {
     fn start() -> S3 {
         {
             let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-            if !python_has_moto() {
-                let ok = StdCommand::new("python3")
-                    .args(["-m", "pip", "install", "--quiet", "moto[server]"])
-                    .status()
-                    .is_ok_and(|s| s.success());
-                assert!(
-                    ok && python_has_moto(),
-                    "the S3 tests need moto's server: pip install \"moto[server]\""
-                );
+            // Plain pip first; then a user install (also where the system Python is marked
+            // externally managed).
+            let attempts: [&[&str]; 3] = [&[], &["--user"], &["--user", "--break-system-packages"]];
+            for extra in attempts {
+                if python_has_moto() {
+                    break;
+                }
+                let _ = StdCommand::new("python3")
+                    .args(["-m", "pip", "install", "--quiet"])
+                    .args(extra)
+                    .arg("moto[server]")
+                    .status();
             }
+            assert!(
+                python_has_moto(),
+                "the S3 tests need moto's server: pip install \"moto[server]\""
+            );
         }
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
