@@ -101,21 +101,28 @@ fn same(a: &Ident, b: &Ident) -> bool {
 }
 
 /// Whether an expression refers to a column or range variable (rather than being a constant).
-fn refers_to_columns(expr: &Expr) -> bool {
-    struct Finder(bool);
-    impl datafusion::sql::sqlparser::ast::Visitor for Finder {
+pub(super) fn refers_to_columns(expr: &Expr) -> bool {
+    any_expr(expr, |e| {
+        matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
+    })
+}
+
+/// Whether `pred` holds for `expr` or any expression inside it.
+pub(super) fn any_expr(expr: &Expr, pred: impl Fn(&Expr) -> bool) -> bool {
+    struct Finder<P>(P, bool);
+    impl<P: Fn(&Expr) -> bool> datafusion::sql::sqlparser::ast::Visitor for Finder<P> {
         type Break = ();
         fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<()> {
-            if matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) {
-                self.0 = true;
+            if (self.0)(e) {
+                self.1 = true;
                 return ControlFlow::Break(());
             }
             ControlFlow::Continue(())
         }
     }
-    let mut f = Finder(false);
+    let mut f = Finder(pred, false);
     let _ = datafusion::sql::sqlparser::ast::Visit::visit(expr, &mut f);
-    f.0
+    f.1
 }
 
 /// One UNNEST to apply: the array, the element alias and the optional offset alias.

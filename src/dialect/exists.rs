@@ -16,8 +16,7 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Expr, Function, FunctionArguments, GroupByExpr, Ident, ObjectName, Query,
-    Select, SelectItem, SetExpr, Statement, TableFactor, Value, Visit, VisitMut, Visitor,
-    VisitorMut,
+    Select, SelectItem, SetExpr, Statement, TableFactor, Value, VisitMut, VisitorMut,
 };
 use datafusion::sql::sqlparser::dialect::BigQueryDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -31,37 +30,7 @@ pub fn rewrite_exists(stmt: &mut Statement) {
 struct Exists;
 
 fn has_function(e: &Expr) -> bool {
-    struct F(bool);
-    impl Visitor for F {
-        type Break = ();
-        fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<()> {
-            if matches!(e, Expr::Function(_)) {
-                self.0 = true;
-                return ControlFlow::Break(());
-            }
-            ControlFlow::Continue(())
-        }
-    }
-    let mut f = F(false);
-    let _ = e.visit(&mut f);
-    f.0
-}
-
-fn refers_to_columns(e: &Expr) -> bool {
-    struct F(bool);
-    impl Visitor for F {
-        type Break = ();
-        fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<()> {
-            if matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) {
-                self.0 = true;
-                return ControlFlow::Break(());
-            }
-            ControlFlow::Continue(())
-        }
-    }
-    let mut f = F(false);
-    let _ = e.visit(&mut f);
-    f.0
+    super::correlated_unnest::any_expr(e, |x| matches!(x, Expr::Function(_)))
 }
 
 /// The single SELECT of `q` when its select list cannot make rows on its own (no aggregate).
@@ -101,7 +70,7 @@ fn over_one_array(q: &Query) -> Option<Expr> {
     else {
         return None;
     };
-    if array_exprs.len() != 1 || !refers_to_columns(&array_exprs[0]) {
+    if array_exprs.len() != 1 || !super::correlated_unnest::refers_to_columns(&array_exprs[0]) {
         return None;
     }
     let mut inner = q.clone();
