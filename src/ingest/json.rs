@@ -192,6 +192,18 @@ pub fn decode_lines(
     chunk: &Chunk,
     emit: &mut Emit<'_>,
 ) -> Result<(), LoadError> {
+    if ctx.direct
+        && let Some((batches, lines)) =
+            super::direct::decode(&ctx.schema, ctx.check.as_ref(), chunk, ctx.source_columns)
+    {
+        let mut at = 0;
+        for b in batches {
+            let n = b.num_rows();
+            emit(ctx.finish(b, file, lines.get(at..at + n).unwrap_or_default())?)?;
+            at += n;
+        }
+        return Ok(());
+    }
     if let Some(ty) = &ctx.check
         && !super::fits::chunk_fits(ty, chunk)
     {

@@ -21,6 +21,7 @@
 //! - `.gz` and `.zst` files are decompressed on the fly.
 
 pub mod csv;
+mod direct;
 mod evolve;
 mod fits;
 pub mod infer;
@@ -404,6 +405,7 @@ pub async fn load(engine: &Engine, req: &LoadRequest) -> Result<LoadSummary> {
             json_path: req.json_path.clone(),
             csv: csv_options.clone(),
             csv_skips,
+            direct: format == SourceFormat::Json && direct::supported(&data_schema),
             check,
             drift: Default::default(),
         });

@@ -46,6 +46,8 @@ pub struct DecodeCtx {
     pub check: Option<Ty>,
     /// Set when a chunk would change the sampled schema (the load is redone with a full scan).
     pub drift: AtomicBool,
+    /// Whether newline-delimited chunks go through [`super::direct`] first.
+    pub direct: bool,
 }
 
 impl DecodeCtx {

@@ -222,7 +222,8 @@ impl<R: Read> Iterator for LineChunks<R> {
         if self.done {
             return None;
         }
-        let mut buf = std::mem::take(&mut self.carry);
+        let mut buf = Vec::with_capacity(self.target.max(self.carry.len()) + (64 << 10));
+        buf.append(&mut self.carry);
         let mut want = self.target;
         loop {
             if buf.len() < want {
@@ -242,7 +243,7 @@ impl<R: Read> Iterator for LineChunks<R> {
                     continue;
                 }
             }
-            match buf.iter().rposition(|b| *b == b'\n') {
+            match memchr::memrchr(b'\n', &buf) {
                 Some(pos) => {
                     self.carry = buf[pos + 1..].to_vec();
                     buf.truncate(pos + 1);
@@ -256,7 +257,7 @@ impl<R: Read> Iterator for LineChunks<R> {
             return None;
         }
         let first_line = self.next_line;
-        self.next_line += buf.iter().filter(|b| **b == b'\n').count() as u64;
+        self.next_line += memchr::memchr_iter(b'\n', &buf).count() as u64;
         Some(Ok(Chunk {
             first_line,
             bytes: buf,
