@@ -10,7 +10,6 @@
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::{DataType, Fields, SchemaRef};
 use datafusion::arrow::json::ReaderBuilder;
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::infer::{self, Path, Scanned, Ty};
@@ -94,97 +93,6 @@ pub fn scan_lines(acc: &mut Scan, file: &str, chunk: &Chunk) {
     }
 }
 
-/// Detects the types of the rows of a whole JSON document into `acc`.
-pub fn scan_doc(
-    acc: &mut Scan,
-    file: &str,
-    bytes: &[u8],
-    json_path: Option<&str>,
-) -> Result<(), LoadError> {
-    let parts: Vec<&str> = json_path
-        .unwrap_or_default()
-        .split('.')
-        .filter(|s| !s.is_empty())
-        .collect();
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let rows = AtPath { path: &parts }
-        .deserialize(&mut de)
-        .and_then(|r| de.end().map(|()| r))
-        .map_err(|e| source::malformed(file, &e))?
-        .map_err(|reason| {
-            LoadError::at(
-                file,
-                format!("json_path `{}`: {reason}", json_path.unwrap_or_default()),
-            )
-        })?;
-    for (i, Scanned(row)) in rows.into_iter().enumerate() {
-        if matches!(row, Ok(Ty::Struct(_)) | Err(_)) {
-            acc.rows += 1;
-            acc.add(row, file, i as u64 + 1);
-        }
-    }
-    Ok(())
-}
-
-/// Walks an envelope down to the rows array.
-struct AtPath<'a> {
-    path: &'a [&'a str],
-}
-
-impl<'de> DeserializeSeed<'de> for AtPath<'_> {
-    type Value = Result<Vec<Scanned>, String>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        if self.path.is_empty() {
-            d.deserialize_any(Rows)
-        } else {
-            d.deserialize_any(self)
-        }
-    }
-}
-
-impl<'de> Visitor<'de> for AtPath<'_> {
-    type Value = Result<Vec<Scanned>, String>;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(f, "an object holding `{}`", self.path[0])
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut found = None;
-        while let Some(key) = map.next_key::<String>()? {
-            if found.is_none() && key == self.path[0] {
-                found = Some(map.next_value_seed(AtPath {
-                    path: &self.path[1..],
-                })?);
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(found.unwrap_or_else(|| Err(format!("no field `{}`", self.path[0]))))
-    }
-}
-
-struct Rows;
-
-impl<'de> Visitor<'de> for Rows {
-    type Value = Result<Vec<Scanned>, String>;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON array (or object) of rows")
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Ok(Vec::new()))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut rows = Vec::new();
-        while let Some(row) = seq.next_element::<Scanned>()? {
-            rows.push(row);
-        }
-        Ok(Ok(rows))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let row = Scanned::from_map(map)?;
-        Ok(Ok(vec![row]))
-    }
-}
-
 /// Decodes the rows of a newline-delimited chunk.
 pub fn decode_lines(
     ctx: &DecodeCtx,
@@ -254,25 +162,6 @@ pub fn decode_lines(
             flush(ctx, file, &mut rows, &mut lines, emit)?;
         }
     }
-    flush(ctx, file, &mut rows, &mut lines, emit)
-}
-
-/// Decodes the rows of a whole JSON document.
-pub fn decode_doc(
-    ctx: &DecodeCtx,
-    file: &str,
-    bytes: &[u8],
-    emit: &mut Emit<'_>,
-) -> Result<(), LoadError> {
-    let mut rows: Vec<Value> = Vec::with_capacity(BATCH_ROWS);
-    let mut lines: Vec<u64> = Vec::with_capacity(BATCH_ROWS);
-    source::doc_records(file, bytes, ctx.json_path.as_deref(), |line, rec| {
-        push_record(ctx, file, line, rec, &mut rows, &mut lines)?;
-        if rows.len() >= BATCH_ROWS {
-            flush(ctx, file, &mut rows, &mut lines, emit)?;
-        }
-        Ok(())
-    })?;
     flush(ctx, file, &mut rows, &mut lines, emit)
 }
 

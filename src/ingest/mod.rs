@@ -32,6 +32,7 @@ pub mod remote;
 pub mod schema;
 mod sink;
 pub mod source;
+mod split;
 pub mod sql;
 
 use std::collections::HashMap;
@@ -308,8 +309,7 @@ pub async fn load(engine: &Engine, req: &LoadRequest) -> Result<LoadSummary> {
     // each file and check every later chunk against it while loading; a chunk that would change
     // it (or a failed load) makes the load start over with a full scan (pass 1 over every row),
     // before anything is committed.
-    let mut sampled =
-        req.schema.is_none() && format == SourceFormat::Json && req.json_path.is_none();
+    let mut sampled = req.schema.is_none() && format == SourceFormat::Json;
     let (written, ctx, failure, bytes, rows, is_new) = loop {
         // Pass 1: the schema (and, for CSV, the header rows of each file).
         let mut csv_skips = HashMap::new();
@@ -418,7 +418,7 @@ pub async fn load(engine: &Engine, req: &LoadRequest) -> Result<LoadSummary> {
             units(
                 files.clone(),
                 format,
-                req.json_path.is_some(),
+                req.json_path.clone(),
                 bytes.clone(),
                 None,
             ),
@@ -602,16 +602,15 @@ async fn detect_json(
     let scans = units(
         files.to_vec(),
         SourceFormat::Json,
-        json_path.is_some(),
+        json_path.clone(),
         Arc::default(),
         sample.clone(),
     )
     .map(|u| {
-        let json_path = json_path.clone();
         tokio::task::spawn_blocking(move || -> std::result::Result<_, LoadError> {
             let u = u?;
             let mut scan = json::Scan::default();
-            scan_unit(&mut scan, &u, json_path.as_deref())?;
+            scan_unit(&mut scan, &u);
             Ok((u, scan))
         })
     })
@@ -620,11 +619,7 @@ async fn detect_json(
     let mut acc = json::Scan::default();
     while let Some(r) = scans.next().await {
         let (u, scan) = r.map_err(join_error)??;
-        let jp = json_path.as_deref();
-        acc.merge(scan, |acc| {
-            // Succeeded once on the same bytes.
-            let _ = scan_unit(acc, &u, jp);
-        });
+        acc.merge(scan, |acc| scan_unit(acc, &u));
     }
     if let Some(c) = acc.conflict
         && acc.rows <= 1
@@ -639,17 +634,10 @@ async fn detect_json(
     }
 }
 
-fn scan_unit(
-    acc: &mut json::Scan,
-    u: &Unit,
-    json_path: Option<&str>,
-) -> std::result::Result<(), LoadError> {
-    match u {
-        Unit::Lines { file, chunk } => json::scan_lines(acc, file, chunk),
-        Unit::Doc { file, bytes } => json::scan_doc(acc, file, bytes, json_path)?,
-        Unit::File { .. } => {}
+fn scan_unit(acc: &mut json::Scan, u: &Unit) {
+    if let Unit::Lines { file, chunk } = u {
+        json::scan_lines(acc, file, chunk);
     }
-    Ok(())
 }
 
 async fn detect_csv(

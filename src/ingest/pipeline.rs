@@ -1,10 +1,12 @@
 //! The decoding pipeline of pass 2 (and the unit reader pass 1 shares): a reader thread splits
-//! files into units (newline-aligned JSON chunks, whole JSON documents, whole CSV / Parquet files),
+//! files into units (newline-aligned JSON chunks, the rows of JSON documents as such chunks, whole
+//! CSV / Parquet files),
 //! a bounded channel hands them to parallel blocking tasks, and their batches go through another
 //! bounded channel to the Delta writer. The first failure is kept and ends the batch stream with an
 //! error, so nothing is committed.
 
 use std::collections::HashMap;
+use std::io::{BufRead, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -17,7 +19,7 @@ use datafusion::error::DataFusionError;
 use futures::StreamExt;
 
 use super::infer::Ty;
-use super::{BadRecord, LoadError, SourceFormat, csv, json, parquet, source};
+use super::{BadRecord, LoadError, SourceFormat, csv, json, parquet, source, split};
 
 /// Rows per decoded batch.
 pub const BATCH_ROWS: usize = 8192;
@@ -113,16 +115,12 @@ impl BadLog {
     }
 }
 
-/// A piece of work: a chunk of newline-delimited JSON, a whole JSON document, or a whole CSV or
-/// Parquet file (read batch by batch by its task).
+/// A piece of work: a chunk of newline-delimited JSON (or of the rows of a JSON document, one per
+/// line), or a whole CSV or Parquet file (read batch by batch by its task).
 pub(super) enum Unit {
     Lines {
         file: Arc<str>,
         chunk: source::Chunk,
-    },
-    Doc {
-        file: Arc<str>,
-        bytes: Vec<u8>,
     },
     File {
         path: PathBuf,
@@ -139,12 +137,11 @@ pub(super) struct Sample {
 }
 
 /// The units of `files`, read on their own thread (a bounded channel keeps memory bounded).
-/// `bytes` counts the JSON bytes read. With `sample`, newline-delimited JSON files are read
-/// only up to its size.
+/// `bytes` counts the JSON bytes read. With `sample`, JSON files are read only up to its size.
 pub(super) fn units(
     files: Vec<PathBuf>,
     format: SourceFormat,
-    json_path: bool,
+    json_path: Option<String>,
     bytes: Arc<AtomicU64>,
     sample: Option<Arc<Sample>>,
 ) -> impl futures::Stream<Item = std::result::Result<Unit, LoadError>> + Send + 'static {
@@ -155,7 +152,7 @@ pub(super) fn units(
                 SourceFormat::Csv | SourceFormat::Parquet => {
                     tx.blocking_send(Ok(Unit::File { path })).map_err(|_| None)
                 }
-                _ => json_units(&path, json_path, &bytes, &tx, sample.as_deref()),
+                _ => json_units(&path, json_path.as_deref(), &bytes, &tx, sample.as_deref()),
             };
             match r {
                 Ok(()) => {}
@@ -172,56 +169,70 @@ pub(super) fn units(
 
 type UnitSender = tokio::sync::mpsc::Sender<std::result::Result<Unit, LoadError>>;
 
-/// Splits one JSON file into units: newline-aligned chunks, or one document when the file starts
-/// with `[` or rows sit under a `json_path`. `Err(None)`: the receiver is gone.
+/// Splits one JSON file into newline-delimited chunks: as they are, or, when the file starts
+/// with `[` or rows sit under a `json_path`, the rows of the document split off as it streams
+/// ([`split`]), one per line. `Err(None)`: the receiver is gone.
 fn json_units(
     path: &std::path::Path,
-    json_path: bool,
+    json_path: Option<&str>,
     bytes: &AtomicU64,
     tx: &UnitSender,
     sample: Option<&Sample>,
 ) -> std::result::Result<(), Option<LoadError>> {
     let file: Arc<str> = super::remote::display_name(path).into();
-    let reader = source::open(path)?;
-    let mut doc: Option<Vec<u8>> = None;
-    let mut decided = false;
+    let mut reader = source::open(path)?;
     let mut sent = 0u64;
-    for chunk in source::LineChunks::new(reader, CHUNK_BYTES) {
-        let chunk = chunk.map_err(|e| LoadError::io(&file, e))?;
-        bytes.fetch_add(chunk.bytes.len() as u64, Ordering::Relaxed);
-        if !decided {
-            match chunk.bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-                // Only blank lines so far.
-                None => continue,
-                Some(b) => {
-                    decided = true;
-                    if json_path || *b == b'[' {
-                        doc = Some(Vec::new());
-                    }
-                }
+    // Hands a chunk on; `Ok(false)` once a sample has read enough of this file.
+    let mut send = |chunk: source::Chunk| -> std::result::Result<bool, Option<LoadError>> {
+        sent += chunk.bytes.len() as u64;
+        tx.blocking_send(Ok(Unit::Lines {
+            file: file.clone(),
+            chunk,
+        }))
+        .map_err(|_| None)?;
+        if let Some(s) = sample
+            && sent >= s.per_file
+        {
+            s.cut.store(true, Ordering::Relaxed);
+            return Ok(false);
+        }
+        Ok(true)
+    };
+    let first = reader
+        .fill_buf()
+        .map_err(|e| LoadError::io(&file, e))?
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .copied();
+    if json_path.is_none() && first != Some(b'[') {
+        for chunk in source::LineChunks::new(reader, CHUNK_BYTES) {
+            let chunk = chunk.map_err(|e| LoadError::io(&file, e))?;
+            bytes.fetch_add(chunk.bytes.len() as u64, Ordering::Relaxed);
+            if !send(chunk)? {
+                return Ok(());
             }
         }
-        match &mut doc {
-            Some(d) => d.extend_from_slice(&chunk.bytes),
-            None => {
-                sent += chunk.bytes.len() as u64;
-                tx.blocking_send(Ok(Unit::Lines {
-                    file: file.clone(),
-                    chunk,
-                }))
-                .map_err(|_| None)?;
-                if let Some(s) = sample
-                    && sent >= s.per_file
-                {
-                    s.cut.store(true, Ordering::Relaxed);
-                    return Ok(());
-                }
+        return Ok(());
+    }
+    let mut splitter = split::Splitter::new(&file, json_path, CHUNK_BYTES);
+    let mut buf = vec![0; 1 << 20];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Some(LoadError::io(&file, e))),
+        };
+        bytes.fetch_add(n as u64, Ordering::Relaxed);
+        splitter.feed(&buf[..n])?;
+        while let Some(chunk) = splitter.ready() {
+            if !send(chunk)? {
+                return Ok(());
             }
         }
     }
-    if let Some(bytes) = doc {
-        tx.blocking_send(Ok(Unit::Doc { file, bytes }))
-            .map_err(|_| None)?;
+    if let Some(chunk) = splitter.finish()? {
+        send(chunk)?;
     }
     Ok(())
 }
@@ -280,7 +291,6 @@ fn decode_unit(
 ) -> std::result::Result<(), LoadError> {
     match unit {
         Unit::Lines { file, chunk } => json::decode_lines(ctx, &file, &chunk, emit),
-        Unit::Doc { file, bytes } => json::decode_doc(ctx, &file, &bytes, emit),
         Unit::File { path } => {
             let n = match ctx.format {
                 SourceFormat::Parquet => parquet::decode(ctx, &path, emit)?,

@@ -281,55 +281,6 @@ pub enum Record {
     Bad { reason: String, text: String },
 }
 
-/// The rows of one JSON document (a JSON array of rows, or with `json_path` the array at that
-/// dotted path of an envelope), each handed to `f` with its 1-based position in the array.
-pub fn doc_records(
-    name: &str,
-    bytes: &[u8],
-    json_path: Option<&str>,
-    mut f: impl FnMut(u64, Record) -> Result<(), LoadError>,
-) -> Result<(), LoadError> {
-    let doc: Value = serde_json::from_slice(bytes).map_err(|e| malformed(name, &e))?;
-    let mut node = doc;
-    if let Some(p) = json_path {
-        for part in p.split('.').filter(|s| !s.is_empty()) {
-            node = match node {
-                Value::Object(mut m) => m.remove(part).ok_or_else(|| {
-                    LoadError::at(name, format!("json_path `{p}`: no field `{part}`"))
-                })?,
-                _ => {
-                    return Err(LoadError::at(
-                        name,
-                        format!("json_path `{p}`: `{part}` is not inside an object"),
-                    ));
-                }
-            };
-        }
-    }
-    let items = match node {
-        Value::Array(items) => items,
-        Value::Object(m) => vec![Value::Object(m)],
-        Value::Null => Vec::new(),
-        _ => {
-            return Err(LoadError::at(
-                name,
-                "expected a JSON array (or object) of rows",
-            ));
-        }
-    };
-    for (i, item) in items.into_iter().enumerate() {
-        let rec = match item {
-            Value::Object(m) => Record::Row(m),
-            other => Record::Bad {
-                reason: "row is not a JSON object".into(),
-                text: other.to_string(),
-            },
-        };
-        f(i as u64 + 1, rec)?;
-    }
-    Ok(())
-}
-
 /// A malformed-document error with its line and column.
 pub fn malformed(name: &str, e: &serde_json::Error) -> LoadError {
     LoadError {

@@ -217,3 +217,80 @@ fn a_change_after_the_detection_sample_widens_the_whole_load() {
     )
     .stdout("id,pad,extra\n1.5,quoted,\n2.5,late,true\n");
 }
+
+/// JSON array files and envelopes are split into rows as they stream (not read whole): a big
+/// pretty-printed array over several chunks keeps every row and its position, a non-object
+/// element is a bad record at its position, and a malformed document fails with its line and
+/// column and loads nothing.
+#[test]
+fn json_arrays_stream_rows_with_their_positions() {
+    let wh = tempfile::tempdir().expect("temp dir");
+    let dir = tempfile::tempdir().expect("temp dir");
+    dap(wh.path())
+        .args(["query", "-c", "CREATE SCHEMA raw"])
+        .assert()
+        .success();
+    // About 12 MB: three 4 MB chunks, and more than the 8 MB detection sample.
+    let n = 120_000;
+    let mut doc = String::from("{\"data\": [\n");
+    for i in 1..=n {
+        doc.push_str(&format!(
+            "  {{\n    \"id\": {i},\n    \"pad\": \"{}\",\n    \"tags\": [\"a\", \"b\\n\"]\n  }},\n",
+            "x".repeat(60)
+        ));
+    }
+    // The last row is no object; a later field of the envelope follows the rows.
+    doc.push_str("  7\n], \"next\": {\"cursor\": null}}\n");
+    let big = dir.path().join("big.json");
+    std::fs::write(&big, &doc).expect("write");
+    dap(wh.path())
+        .args([
+            "load",
+            "raw.big",
+            &big.to_string_lossy(),
+            "--json-path",
+            "data",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(format!(
+            "big.json:{}: row is not a JSON object",
+            n + 1
+        )));
+    dap(wh.path())
+        .args([
+            "load",
+            "raw.big",
+            &big.to_string_lossy(),
+            "--json-path",
+            "data",
+            "--max-bad-records",
+            "1",
+            "--source-columns",
+        ])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains(format!(
+            "Loaded {n} rows into raw.big from 1 file"
+        )));
+    csv(
+        wh.path(),
+        "SELECT COUNT(*) AS n, COUNTIF(id = _source_line) AS at, MAX(tags[OFFSET(1)]) = 'b\\n' AS nl FROM raw.big",
+    )
+    .stdout(format!("n,at,nl\n{n},{n},true\n"));
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "[{\"id\": 1},\n {\"id\": 2}\n {\"id\": 3}]").expect("write");
+    dap(wh.path())
+        .args(["load", "raw.bad", &bad.to_string_lossy()])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(
+            "bad.json:3:2: malformed JSON: unexpected `{`",
+        ));
+    csv(
+        wh.path(),
+        "SELECT COUNT(*) AS n FROM raw.INFORMATION_SCHEMA.TABLES WHERE table_name = 'bad'",
+    )
+    .stdout("n\n0\n");
+}
