@@ -4,6 +4,7 @@
 # by side. Run by hand (DuckDB from PyPI: pip install duckdb):
 #   cargo build --release && benches/load.sh [SIZE_MB]        # default 1000 MB
 #   DAP=target/debug/dap benches/load.sh 50                    # quick check on a debug build
+# Each tool runs RUNS times (default 3); the median time is reported.
 set -eu
 DAP=${DAP:-target/release/dap}
 SIZE=${1:-1000}
@@ -13,17 +14,20 @@ python3 "$(dirname "$0")/gen_dump.py" "$TMP/dump.ndjson" "$SIZE"
 BYTES=$(wc -c < "$TMP/dump.ndjson")
 "$DAP" --warehouse "$TMP/wh" query -c "CREATE SCHEMA bench" > /dev/null
 
-# Runs a command; prints "seconds peak_rss_kb" (wall clock, max resident set size of the child).
+# Runs a command RUNS times (default 3); prints "seconds peak_rss_kb": the median wall clock and
+# the largest resident set size of the runs.
 measure() {
-  python3 - "$@" <<'PY'
-import resource, subprocess, sys, time
-t = time.time()
-r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-dt = time.time() - t
-if r.returncode != 0:
-    sys.stderr.write(r.stderr)
-    sys.exit(r.returncode)
-print(f"{dt:.3f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")
+  RUNS=${RUNS:-3} python3 - "$@" <<'PY'
+import os, resource, statistics, subprocess, sys, time
+times = []
+for _ in range(int(os.environ["RUNS"])):
+    t = time.time()
+    r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    times.append(time.time() - t)
+    if r.returncode != 0:
+        sys.stderr.write(r.stderr)
+        sys.exit(r.returncode)
+print(f"{statistics.median(times):.3f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")
 PY
 }
 

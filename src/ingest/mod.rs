@@ -7,10 +7,11 @@
 //!   writing; any file left over is unreferenced by the Delta log).
 //! - Memory is bounded: files are read in newline-aligned chunks (NDJSON) or batch by batch (CSV,
 //!   Parquet), decoded in parallel, and streamed into the Delta writer, which writes Parquet files
-//!   as batches arrive. A JSON array or envelope file is one document and is read whole.
+//!   as batches arrive. A JSON array or envelope file streams too: its rows are split off as the
+//!   document is read ([`split`]).
 //! - The schema is detected with BigQuery's autodetect rules ([`infer`], [`csv`]) as over every row
 //!   of every file, in the order fields first appear, or given explicitly, or taken from Parquet
-//!   files ([`parquet`]). For newline-delimited JSON it is detected from the first megabytes of each
+//!   files ([`parquet`]). For JSON it is detected from the first megabytes of each
 //!   file and every later row is checked against it while loading ([`fits`]); a row that would
 //!   change it (or a failed load) makes the load start over, uncommitted, with a full scan. Appending to an existing table may add new (NULLABLE)
 //!   fields, top-level or nested; a change of an existing field's type fails and changes nothing.

@@ -1,7 +1,7 @@
 //! Where load data comes from: URIs (paths, globs, directories, `file://` URLs) expanded into a
 //! sorted list of files, each opened as a stream and read record by
-//! record. Reading is streaming for newline-delimited JSON; a JSON array or response envelope is
-//! one document and is read whole.
+//! record. Reading is streaming for every format: newline-delimited JSON in newline-aligned
+//! chunks, a JSON array or response envelope through [`super::split`].
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
