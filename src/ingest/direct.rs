@@ -231,11 +231,6 @@ impl Node {
                 (take, col)
             }
             DataType::Struct(fields) => {
-                // Keys are matched byte for byte: names must read the same raw and unescaped.
-                let plain = |n: &str| !n.bytes().any(|c| matches!(c, b'"' | b'\\' | 0..=0x1f));
-                if !fields.iter().all(|f| plain(f.name())) {
-                    return None;
-                }
                 let detected_fields = match ty {
                     Some(Ty::Struct(f)) => Some(f),
                     _ => None,
@@ -437,13 +432,11 @@ impl Node {
                 if p.next() != Some(b'"') {
                     return Err(Bail);
                 }
-                // The expected key is matched in place (no scan for its end first).
-                let at = match fields.get(hint) {
-                    Some(f) if p.at_key(f.name().as_bytes()) => hint,
-                    _ => {
-                        let key = p.key()?;
-                        fields.iter().position(|f| f.name() == key).ok_or(Bail)?
-                    }
+                let key = p.key()?;
+                let at = if fields.get(hint).is_some_and(|f| f.name() == key) {
+                    hint
+                } else {
+                    fields.iter().position(|f| f.name() == key).ok_or(Bail)?
                 };
                 if stamp[at] == *round {
                     return Err(Bail);
@@ -572,18 +565,6 @@ impl<'a> Parser<'a> {
             }
             self.i += 8;
         }
-    }
-
-    /// Whether the key at the position (after its opening quote) is `name`; if so, moves past
-    /// its closing quote.
-    fn at_key(&mut self, name: &[u8]) -> bool {
-        let b = self.s.as_bytes();
-        let end = self.i + name.len();
-        let same = b.get(self.i..end).is_some_and(|k| k == name) && b.get(end) == Some(&b'"');
-        if same {
-            self.i = end + 1;
-        }
-        same
     }
 
     /// An object key (at the byte after its opening quote), without escapes.
