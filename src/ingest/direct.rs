@@ -602,71 +602,19 @@ impl<'a> Parser<'a> {
                 _ => self.i += 1,
             }
         }
-        self.scratch.clear();
-        self.scratch
-            .push_str(self.s.get(start..self.i).ok_or(Bail)?);
+        // Escapes (rare): find the closing quote, then serde_json unescapes (and rejects lone
+        // surrogates, bad escapes and control characters).
         loop {
             match b.get(self.i).ok_or(Bail)? {
-                b'"' => {
-                    self.i += 1;
-                    return Ok(&self.scratch);
-                }
-                b'\\' => {
-                    let c = match b.get(self.i + 1).ok_or(Bail)? {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'n' => '\n',
-                        b'r' => '\r',
-                        b't' => '\t',
-                        b'u' => {
-                            let hi = self.hex4(self.i + 2)?;
-                            self.i += 6;
-                            let code = match hi {
-                                0xD800..=0xDBFF => {
-                                    if b.get(self.i..self.i + 2) != Some(b"\\u") {
-                                        return Err(Bail);
-                                    }
-                                    let lo = self.hex4(self.i + 2)?;
-                                    if !(0xDC00..=0xDFFF).contains(&lo) {
-                                        return Err(Bail);
-                                    }
-                                    self.i += 6;
-                                    0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
-                                }
-                                0xDC00..=0xDFFF => return Err(Bail),
-                                c => c,
-                            };
-                            self.scratch.push(char::from_u32(code).ok_or(Bail)?);
-                            continue;
-                        }
-                        _ => return Err(Bail),
-                    };
-                    self.scratch.push(c);
-                    self.i += 2;
-                }
-                0..=0x1f => return Err(Bail),
-                _ => {
-                    let run = self.i;
-                    while let Some(c) = b.get(self.i)
-                        && !matches!(c, b'"' | b'\\' | 0..=0x1f)
-                    {
-                        self.i += 1;
-                    }
-                    self.scratch.push_str(self.s.get(run..self.i).ok_or(Bail)?);
-                }
+                b'"' => break,
+                b'\\' => self.i += 2,
+                _ => self.i += 1,
             }
         }
-    }
-
-    fn hex4(&self, at: usize) -> R<u32> {
-        let digits = self.s.get(at..at + 4).ok_or(Bail)?;
-        if !digits.bytes().all(|c| c.is_ascii_hexdigit()) {
-            return Err(Bail);
-        }
-        u32::from_str_radix(digits, 16).map_err(|_| Bail)
+        let quoted = self.s.get(start - 1..=self.i).ok_or(Bail)?;
+        self.i += 1;
+        self.scratch = serde_json::from_str(quoted).map_err(|_| Bail)?;
+        Ok(&self.scratch)
     }
 
     /// A number in JSON's grammar: its text, and its value when it is an integer in INT64's range
